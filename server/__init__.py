@@ -1,0 +1,1 @@
+"""Crashdesk edges: HTTP, PostgreSQL, workers and the command line."""

@@ -1,0 +1,90 @@
+"""The ASGI application: the ingest fast path in front of the Litestar app.
+
+Sentry ingestion (``/api/<id>/envelope/``, ``/store/``) goes straight to the thin
+``Ingest`` handler; everything else (read API, OpenAPI, pages) is Litestar. Both share
+one lifespan: pool, migrations, group-commit writer and event processors.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+from collections.abc import AsyncIterator
+from typing import Any
+
+from litestar import Litestar
+from litestar.openapi import OpenAPIConfig
+
+from server.api.routes import ProjectController, health
+from server.database import connect, create_pool
+from server.errors import ConfigError
+from server.ingest.handler import PATH as INGEST_PATH
+from server.ingest.handler import Ingest, Receive, Scope, Send
+from server.ingest.keys import KeyCache
+from server.ingest.writer import GroupCommitWriter
+from server.migrate import migrate
+from server.selfmonitor import init_self_monitoring
+from server.settings import Settings
+from server.worker import Processor
+
+log = logging.getLogger(__name__)
+
+
+class CrashdeskApp:
+    """Routes ingestion paths to ``Ingest`` and the rest to Litestar."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.ingest: Ingest | None = None
+        self.litestar = Litestar(
+            route_handlers=[health, ProjectController],
+            lifespan=[self._lifespan],
+            openapi_config=OpenAPIConfig(title="Crashdesk API", version="0.1.0", path="/api/0/schema"),
+            debug=False,
+        )
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and self.ingest is not None and INGEST_PATH.match(scope["path"]):
+            await self.ingest(scope, receive, send)
+            return
+        await self.litestar(scope, receive, send)  # type: ignore[arg-type]
+
+    @contextlib.asynccontextmanager
+    async def _lifespan(self, app: Litestar) -> AsyncIterator[None]:
+        url = self.settings.database_url
+        if not url:
+            raise ConfigError("DATABASE_URL", "the app needs a database URL (crashdesk serve sets it)")
+        conn = await connect(url)
+        try:
+            await migrate(conn)
+        finally:
+            await conn.close()
+        pool = await create_pool(url)
+        writer = GroupCommitWriter(url, connections=self.settings.writer_connections, batch_max=self.settings.batch_max)
+        await writer.start()
+        processors: list[asyncio.Task[None]] = []
+        if self.settings.process_events:
+            processors.append(asyncio.create_task(Processor(url, self.settings, f"processor-{os.getpid()}").run()))
+        app.state.pool = pool
+        app.state.public_url = self.settings.public_url
+        self.ingest = Ingest(self.settings, KeyCache(pool, self.settings.key_cache_seconds), writer)
+        try:
+            yield
+        finally:
+            self.ingest = None
+            for task in processors:
+                task.cancel()
+            for task in processors:
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await task
+            await writer.stop()
+            await pool.close()
+
+
+def create_app(settings: Settings | None = None) -> Any:
+    """ASGI factory (``uvicorn --factory server.app:create_app``); settings from the environment."""
+    settings = settings or Settings.from_env()
+    init_self_monitoring(settings)
+    return CrashdeskApp(settings)

@@ -1,0 +1,194 @@
+"""The ``crashdesk`` command. Every command takes ``--json`` for scripts."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import secrets
+import sys
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import msgspec
+
+from server import bootstrap
+from server.database import connect, database_url
+from server.db import tenancy
+from server.errors import CrashdeskError
+from server.migrate import migrate
+from server.settings import Settings
+
+
+def _emit(args: argparse.Namespace, data: dict[str, Any], text: str) -> None:
+    print(msgspec.json.encode(data).decode() if args.json else text, flush=True)
+
+
+def _with_db(settings: Settings, fn: Callable[[Any], Awaitable[Any]]) -> Any:
+    async def run(url: str) -> Any:
+        conn = await connect(url)
+        try:
+            await migrate(conn)
+            return await fn(conn)
+        finally:
+            await conn.close()
+
+    with database_url(settings) as url:
+        return asyncio.run(run(url))
+
+
+def _base_url(settings: Settings, host: str = "127.0.0.1", port: int = 8000) -> str:
+    if settings.public_url:
+        return settings.public_url
+    shown = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
+    return f"http://{shown}:{port}"
+
+
+def cmd_migrate(args: argparse.Namespace, settings: Settings) -> None:
+    async def go(conn: Any) -> list[str]:
+        return await migrate(conn)
+
+    applied = _with_db(settings, go)
+    _emit(args, {"applied": applied}, f"applied: {', '.join(applied) or 'nothing (up to date)'}")
+
+
+def cmd_createproject(args: argparse.Namespace, settings: Settings) -> None:
+    async def go(conn: Any) -> dict[str, Any]:
+        project_id = await tenancy.create_project(conn, args.org, args.project, args.platform)
+        key = (await tenancy.project_keys(conn, project_id))[0]
+        return {"project_id": project_id, "organization": args.org, "project": args.project, "public_key": key}
+
+    out = _with_db(settings, go)
+    out["dsn"] = bootstrap.dsn(_base_url(settings), out["public_key"], out["project_id"])
+    _emit(args, out, f"project {args.org}/{args.project} (id {out['project_id']})\nDSN: {out['dsn']}")
+
+
+def cmd_createuser(args: argparse.Namespace, settings: Settings) -> None:
+    password = args.password or secrets.token_urlsafe(12)
+
+    async def go(conn: Any) -> int:
+        return await tenancy.create_user(conn, args.email, password, org_slug=args.org, role=args.role)
+
+    user_id = _with_db(settings, go)
+    shown = {"user_id": user_id, "email": args.email, "organization": args.org, "role": args.role}
+    if not args.password:
+        shown["password"] = password
+    _emit(args, shown, f"user {args.email} ({args.role} of {args.org})" + ("" if args.password else f", password: {password}"))
+
+
+def cmd_token(args: argparse.Namespace, settings: Settings) -> None:
+    async def go(conn: Any) -> str:
+        return await tenancy.create_token(conn, args.org, args.label)
+
+    token = _with_db(settings, go)
+    _emit(args, {"token": token, "organization": args.org}, token)
+
+
+def cmd_key(args: argparse.Namespace, settings: Settings) -> None:
+    async def go(conn: Any) -> None:
+        enabled = {"enable": True, "disable": False}.get(args.action)
+        limit = (args.rate_limit or None, args.window) if args.action == "ratelimit" else None
+        await tenancy.update_key(conn, args.public_key, enabled=enabled, rate_limit=limit)
+
+    _with_db(settings, go)
+    _emit(args, {"public_key": args.public_key, "action": args.action}, f"key {args.public_key}: {args.action}")
+
+
+def cmd_serve(args: argparse.Namespace, settings: Settings) -> None:
+    import uvicorn
+
+    with database_url(settings) as url:
+        os.environ["DATABASE_URL"] = url
+        base = _base_url(settings, args.host, args.port)
+        first = asyncio.run(bootstrap.first_run(url, base))
+        if first is not None:
+            _emit(args, msgspec.structs.asdict(first), bootstrap.banner(first))
+        if args.no_process:
+            os.environ["CRASHDESK_PROCESS_EVENTS"] = "false"
+        uvicorn.run(
+            "server.app:create_app",
+            factory=True,
+            host=args.host,
+            port=args.port,
+            workers=args.workers,
+            loop="uvloop",
+            http="httptools",
+            access_log=False,
+            log_level=args.log_level,
+            timeout_graceful_shutdown=10,
+        )
+
+
+def cmd_worker(args: argparse.Namespace, settings: Settings) -> None:
+    from server.worker import Processor
+
+    async def run(url: str) -> None:
+        conn = await connect(url)
+        try:
+            await migrate(conn)
+        finally:
+            await conn.close()
+        await asyncio.gather(*(Processor(url, settings, f"worker-{os.getpid()}-{n}").run() for n in range(args.concurrency)))
+
+    with database_url(settings) as url:
+        try:
+            asyncio.run(run(url))
+        except KeyboardInterrupt:
+            pass
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="crashdesk", description="Crash and bug report tracker (Sentry protocol).")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    def add(name: str, fn: Callable[..., None], help_text: str) -> argparse.ArgumentParser:
+        p = sub.add_parser(name, help=help_text)
+        p.add_argument("--json", action="store_true", help="machine-readable output")
+        p.set_defaults(func=fn)
+        return p
+
+    p = add("serve", cmd_serve, "run the HTTP service (and event processors)")
+    p.add_argument("--host", default=os.environ.get("CRASHDESK_HOST", "127.0.0.1"))
+    p.add_argument("--port", type=int, default=int(os.environ.get("CRASHDESK_PORT", "8000")))
+    p.add_argument("--workers", type=int, default=int(os.environ.get("CRASHDESK_WORKERS", "1")), help="HTTP processes")
+    p.add_argument("--no-process", action="store_true", help="only accept events; run 'crashdesk worker' elsewhere")
+    p.add_argument("--log-level", default="info")
+    p = add("worker", cmd_worker, "run event processors only")
+    p.add_argument("--concurrency", type=int, default=1)
+    add("migrate", cmd_migrate, "apply database migrations")
+    p = add("createproject", cmd_createproject, "create a project and print its DSN")
+    p.add_argument("org")
+    p.add_argument("project")
+    p.add_argument("--platform")
+    p = add("createuser", cmd_createuser, "create a user in an organization")
+    p.add_argument("email")
+    p.add_argument("--org", default="default")
+    p.add_argument("--role", choices=["admin", "engineer", "agent"], default="admin")
+    p.add_argument("--password", help="default: a random one, printed")
+    p = add("token", cmd_token, "create an API token for an organization")
+    p.add_argument("org")
+    p.add_argument("--label", default="")
+    p = add("key", cmd_key, "enable, disable or rate-limit a project key")
+    p.add_argument("public_key")
+    p.add_argument("action", choices=["enable", "disable", "ratelimit"])
+    p.add_argument("--rate-limit", type=int, default=0, help="events per window (0: unlimited)")
+    p.add_argument("--window", type=int, default=60, help="window in seconds")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("pgserver").setLevel(logging.WARNING)
+    try:
+        settings = Settings.from_env()
+        args.func(args, settings)
+    except CrashdeskError as exc:
+        print(f"crashdesk: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

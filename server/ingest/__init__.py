@@ -1,0 +1,1 @@
+"""The hot ingestion path: a thin ASGI handler in front of a group-commit writer."""

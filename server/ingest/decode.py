@@ -1,0 +1,70 @@
+"""Request-body decompression with a hard cap on output.
+
+The cap is enforced while decompressing, so a compression bomb costs at most the cap
+in memory and is refused with 413, never expanded in full.
+"""
+
+from __future__ import annotations
+
+import io
+import zlib
+
+import brotli
+import zstandard
+
+from server.ingest.errors import BadRequest, TooLarge, UnsupportedEncoding
+
+_IDENTITY = {"", "identity", "utf-8", "utf8"}
+
+
+def _too_large(encoding: str, cap: int) -> TooLarge:
+    return TooLarge(f"body decompresses ({encoding}) to more than the limit of {cap} bytes")
+
+
+def _zlib(body: bytes, cap: int, wbits: int, name: str) -> bytes:
+    d = zlib.decompressobj(wbits)
+    out = d.decompress(body, cap + 1)
+    if len(out) > cap or d.unconsumed_tail:
+        raise _too_large(name, cap)
+    if not d.eof:
+        raise BadRequest(f"{name} body is truncated")
+    return out
+
+
+def decompress(body: bytes, content_encoding: str, cap: int) -> bytes:
+    """Return the decoded body; raise 400/413/415 with a message saying what was wrong."""
+    encoding = content_encoding.strip().lower()
+    try:
+        if encoding in _IDENTITY:
+            if len(body) > cap:
+                raise TooLarge(f"body is {len(body)} bytes, over the limit of {cap}")
+            return body
+        if encoding in ("gzip", "x-gzip"):
+            return _zlib(body, cap, 16 + zlib.MAX_WBITS, "gzip")
+        if encoding == "deflate":
+            # RFC 9110 deflate is zlib-wrapped; some clients send raw deflate.
+            try:
+                return _zlib(body, cap, zlib.MAX_WBITS, "deflate")
+            except zlib.error:
+                return _zlib(body, cap, -zlib.MAX_WBITS, "deflate")
+        if encoding == "br":
+            d = brotli.Decompressor()
+            out = d.process(body, output_buffer_limit=cap + 1)
+            if len(out) > cap:
+                raise _too_large("br", cap)
+            if not d.is_finished():
+                raise BadRequest("br body is truncated")
+            return out
+        if encoding == "zstd":
+            reader = zstandard.ZstdDecompressor().stream_reader(io.BytesIO(body), read_across_frames=True)
+            out = reader.read(cap + 1)
+            if len(out) > cap:
+                raise _too_large("zstd", cap)
+            return out
+    except zlib.error as exc:
+        raise BadRequest(f"{encoding} body is corrupt: {exc}") from None
+    except brotli.error as exc:
+        raise BadRequest(f"br body is corrupt: {exc}") from None
+    except zstandard.ZstdError as exc:
+        raise BadRequest(f"zstd body is corrupt: {exc}") from None
+    raise UnsupportedEncoding(f"Content-Encoding {content_encoding!r} is not supported (use gzip, deflate, br or zstd)")

@@ -1,0 +1,104 @@
+"""Turn a decoded request body into the rows to commit: the per-item rules of ingestion."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import msgspec
+import zstandard
+
+from protocol import Envelope, EnvelopeError, parse_envelope
+from server.ingest.errors import BadRequest, TooLarge
+from server.ingest.writer import AttachmentRow, EventRow, Submission
+from server.settings import Settings
+
+# Item types stored as events; everything else known is accepted and counted.
+EVENT_TYPES = frozenset({"event"})
+ATTACHMENT_TYPES = frozenset({"attachment"})
+
+
+class _Head(msgspec.Struct):
+    """The only fields ingestion reads; decoding into it also validates the JSON."""
+
+    event_id: Any = None
+
+
+_head_decoder = msgspec.json.Decoder(_Head)
+_compressor = zstandard.ZstdCompressor(level=1)
+
+
+def normalize_event_id(value: object, where: str) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise BadRequest(f"{where} event_id must be a string of 32 hex digits, got {type(value).__name__}")
+    try:
+        return uuid.UUID(value).hex
+    except ValueError:
+        raise BadRequest(f"{where} event_id {value[:64]!r} is not 32 hex digits") from None
+
+
+def _event_row(project_id: int, payload: bytes, header_id: str | None, settings: Settings, where: str) -> EventRow:
+    if len(payload) > settings.max_event_bytes:
+        raise TooLarge(f"{where} is {len(payload)} bytes, over the event limit of {settings.max_event_bytes}")
+    if not payload.lstrip()[:1] == b"{":
+        raise BadRequest(f"{where} must be a JSON object")
+    try:
+        head = _head_decoder.decode(payload)
+    except msgspec.DecodeError as exc:
+        raise BadRequest(f"{where} is not valid JSON: {exc}") from None
+    except RecursionError:
+        raise BadRequest(f"{where} is nested too deeply") from None
+    event_id = normalize_event_id(head.event_id, where) or header_id or uuid.uuid4().hex
+    return EventRow(project_id=project_id, event_id=event_id, payload=_compressor.compress(payload))
+
+
+def from_store(project_id: int, body: bytes, settings: Settings) -> tuple[Submission, str]:
+    row = _event_row(project_id, body, None, settings, "event")
+    return Submission(events=(row,)), row.event_id
+
+
+def from_envelope(project_id: int, envelope: Envelope, settings: Settings) -> tuple[Submission, str | None]:
+    header_id = normalize_event_id(envelope.headers.get("event_id"), "envelope header")
+    events: list[EventRow] = []
+    attachments: list[AttachmentRow] = []
+    counts: list[tuple[int, str]] = []
+    for number, item in enumerate(envelope.items, 1):
+        where = f"item {number} ({item.type})"
+        if item.type in EVENT_TYPES:
+            events.append(_event_row(project_id, item.payload, header_id, settings, where))
+        elif item.type in ATTACHMENT_TYPES:
+            if len(item.payload) > settings.max_attachment_bytes:
+                raise TooLarge(f"{where} is {len(item.payload)} bytes, over the limit of {settings.max_attachment_bytes}")
+            owner = header_id or (events[0].event_id if events else None)
+            if owner is None:
+                raise BadRequest(f"{where} has no event to belong to (no event_id in the envelope header)")
+            name = item.headers.get("filename")
+            attachments.append(
+                AttachmentRow(
+                    project_id=project_id,
+                    event_id=owner,
+                    name=name if isinstance(name, str) and name else f"attachment-{number}",
+                    content_type=_str(item.headers.get("content_type")),
+                    attachment_type=_str(item.headers.get("attachment_type")),
+                    data=item.payload,
+                )
+            )
+        else:
+            counts.append((project_id, item.type[:64]))
+    if len(events) > 1:
+        raise BadRequest(f"envelope has {len(events)} event items; at most one is allowed")
+    reply_id = events[0].event_id if events else header_id
+    return Submission(events=tuple(events), attachments=tuple(attachments), counts=tuple(counts)), reply_id
+
+
+def parse(body: bytes) -> Envelope:
+    try:
+        return parse_envelope(body)
+    except EnvelopeError as exc:
+        raise BadRequest(f"malformed envelope: {exc.reason}") from None
+
+
+def _str(value: object) -> str | None:
+    return value[:256] if isinstance(value, str) else None

@@ -1,0 +1,80 @@
+"""What a worker does to one stored event: decode, normalise, and (next) symbolicate and group.
+
+Pure steps only; the worker owns the transaction around them. A step that fails for
+one event fails that event with the reason, never its batch.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import msgspec
+import zstandard
+
+from protocol import Event, parse_event
+
+
+class EventFailed(Exception):
+    """This event cannot be processed; ``reason`` is kept on its row."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+_dctx = zstandard.ZstdDecompressor()
+
+
+def decode_payload(payload: bytes, max_depth: int) -> dict[str, object]:
+    try:
+        data = msgspec.json.decode(_dctx.decompress(payload))
+    except (msgspec.DecodeError, zstandard.ZstdError) as exc:
+        raise EventFailed(f"stored payload is unreadable: {exc}") from None
+    except RecursionError:
+        raise EventFailed("payload is nested too deeply") from None
+    if not isinstance(data, dict):
+        raise EventFailed(f"payload is a JSON {type(data).__name__}, not an object")
+    depth = json_depth(data, max_depth)
+    if depth > max_depth:
+        raise EventFailed(f"payload nests deeper than the limit of {max_depth} levels")
+    return data
+
+
+def json_depth(obj: object, limit: int) -> int:
+    """Nesting depth of ``obj``, stopping as soon as it passes ``limit``."""
+    deepest = 0
+    stack: list[tuple[object, int]] = [(obj, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > limit:
+            return depth
+        deepest = max(deepest, depth)
+        children = node.values() if isinstance(node, dict) else node if isinstance(node, list) else ()
+        stack.extend((c, depth + 1) for c in children if isinstance(c, (dict, list)))
+    return deepest
+
+
+def normalise(event_id: str, payload: bytes, received: dt.datetime, max_depth: int) -> Event:
+    data = decode_payload(payload, max_depth)
+    return parse_event(data, event_id=event_id, received=received.timestamp())
+
+
+def title_of(event: Event) -> str:
+    if event.exceptions:
+        exc = event.exceptions[-1]
+        head = exc.type or "Error"
+        return f"{head}: {exc.value}"[:200] if exc.value else head[:200]
+    return (event.message or "<no message>").splitlines()[0][:200] if event.message else "<no message>"
+
+
+def occurred_at(event: Event, received: dt.datetime) -> dt.datetime:
+    """The event's own time, unless it is absent or implausible (clock skew)."""
+    if event.timestamp is None:
+        return received
+    try:
+        when = dt.datetime.fromtimestamp(event.timestamp, tz=dt.timezone.utc)
+    except (OverflowError, OSError, ValueError):
+        return received
+    if when > received + dt.timedelta(minutes=5) or when.year < 2000:
+        return received
+    return when

@@ -1,0 +1,104 @@
+"""Settings, read once from the environment into a frozen struct.
+
+A wrong value stops start-up with a message naming the variable, rather than
+surfacing later as a confusing failure under load.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+
+import msgspec
+
+from server.errors import ConfigError
+
+
+def _default_data_dir() -> str:
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return str(Path(base) / "crashdesk")
+
+
+class Settings(msgspec.Struct, frozen=True):
+    """Every knob of the service; ``from_env`` documents the variable behind each."""
+
+    database_url: str | None = None
+    """``DATABASE_URL``: PostgreSQL to use; unset starts an embedded one in ``data_dir``."""
+    data_dir: str = ""
+    """``CRASHDESK_DATA_DIR``: where the embedded database and other state live."""
+    public_url: str | None = None
+    """``CRASHDESK_PUBLIC_URL``: base URL clients reach, used in printed DSNs."""
+    max_event_bytes: int = 1 << 20
+    """``CRASHDESK_MAX_EVENT_BYTES``: one event item, decompressed."""
+    max_envelope_bytes: int = 20 << 20
+    """``CRASHDESK_MAX_ENVELOPE_BYTES``: a whole request body, decompressed."""
+    max_attachment_bytes: int = 20 << 20
+    """``CRASHDESK_MAX_ATTACHMENT_BYTES``: one attachment item."""
+    max_json_depth: int = 64
+    """``CRASHDESK_MAX_JSON_DEPTH``: nesting allowed in an event payload."""
+    batch_max: int = 256
+    """``CRASHDESK_BATCH_MAX``: most events committed in one group commit."""
+    writer_connections: int = 2
+    """``CRASHDESK_WRITER_CONNECTIONS``: concurrent group commits per process."""
+    process_events: bool = True
+    """``CRASHDESK_PROCESS_EVENTS``: run event-processing workers inside ``serve``."""
+    processor_batch: int = 100
+    """``CRASHDESK_PROCESSOR_BATCH``: events a processing worker claims at once."""
+    key_cache_seconds: float = 5.0
+    """``CRASHDESK_KEY_CACHE_SECONDS``: how long a project key lookup is reused."""
+    sentry_dsn: str | None = None
+    """``SENTRY_DSN``: where Crashdesk reports its own errors (may be itself)."""
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if env is None else env
+        return cls(
+            database_url=env.get("DATABASE_URL") or None,
+            data_dir=env.get("CRASHDESK_DATA_DIR") or _default_data_dir(),
+            public_url=(env.get("CRASHDESK_PUBLIC_URL") or "").rstrip("/") or None,
+            max_event_bytes=_int(env, "CRASHDESK_MAX_EVENT_BYTES", 1 << 20),
+            max_envelope_bytes=_int(env, "CRASHDESK_MAX_ENVELOPE_BYTES", 20 << 20),
+            max_attachment_bytes=_int(env, "CRASHDESK_MAX_ATTACHMENT_BYTES", 20 << 20),
+            max_json_depth=_int(env, "CRASHDESK_MAX_JSON_DEPTH", 64),
+            batch_max=_int(env, "CRASHDESK_BATCH_MAX", 256),
+            writer_connections=_int(env, "CRASHDESK_WRITER_CONNECTIONS", 2),
+            process_events=_bool(env, "CRASHDESK_PROCESS_EVENTS", True),
+            processor_batch=_int(env, "CRASHDESK_PROCESSOR_BATCH", 100),
+            key_cache_seconds=_float(env, "CRASHDESK_KEY_CACHE_SECONDS", 5.0),
+            sentry_dsn=env.get("SENTRY_DSN") or None,
+        )
+
+
+def _int(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(name, f"expected a whole number, got {raw!r}") from None
+    if value <= 0:
+        raise ConfigError(name, f"must be positive, got {value}")
+    return value
+
+
+def _float(env: Mapping[str, str], name: str, default: float) -> float:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return float(raw)
+    except ValueError:
+        raise ConfigError(name, f"expected a number, got {raw!r}") from None
+
+
+def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
+    raw = (env.get(name) or "").strip().lower()
+    if not raw:
+        return default
+    if raw in ("1", "true", "yes", "on"):
+        return True
+    if raw in ("0", "false", "no", "off"):
+        return False
+    raise ConfigError(name, f"expected true or false, got {raw!r}")

@@ -1,0 +1,98 @@
+"""Event processors: claim pending events from PostgreSQL and process them.
+
+Claims are row locks held by the processing transaction (``FOR UPDATE SKIP LOCKED``):
+a worker that dies mid-batch leaves its events pending for the next one, and results
+commit together with the status change, so every event is processed exactly once.
+Idle workers sleep on ``LISTEN`` and wake on the ingest's ``NOTIFY``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+
+import asyncpg
+import msgspec
+
+from server import pipeline
+from server.database import connect
+from server.db import events as events_sql
+from server.settings import Settings
+
+log = logging.getLogger(__name__)
+_IDLE_POLL = 2.0
+
+
+class Processor:
+    def __init__(self, url: str, settings: Settings, name: str = "processor") -> None:
+        self._url = url
+        self._settings = settings
+        self._name = name
+        self._wake = asyncio.Event()
+        self.processed = 0
+
+    async def run(self) -> None:
+        listener = await connect(self._url)
+        await listener.add_listener(events_sql.NOTIFY_CHANNEL, self._on_notify)
+        conn = await connect(self._url)
+        try:
+            while True:
+                try:
+                    done = await self.process_batch(conn)
+                except (asyncpg.PostgresError, OSError, asyncpg.InterfaceError) as exc:
+                    log.error("%s: batch failed, will retry: %s", self._name, exc)
+                    await asyncio.sleep(1.0)
+                    if conn.is_closed():
+                        conn = await connect(self._url)
+                    continue
+                if done == 0:
+                    self._wake.clear()
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(self._wake.wait(), _IDLE_POLL)
+        finally:
+            for c in (listener, conn):
+                with contextlib.suppress(Exception):
+                    await c.close()
+
+    def _on_notify(self, *_: object) -> None:
+        self._wake.set()
+
+    async def process_batch(self, conn: asyncpg.Connection) -> int:
+        """Process one batch; return how many events it handled."""
+        async with conn.transaction():
+            rows = await events_sql.claim_pending(conn, self._settings.processor_batch)
+            if not rows:
+                return 0
+            done: list[tuple[object, ...]] = []
+            failed: list[tuple[int, str]] = []
+            for row in rows:
+                try:
+                    event = pipeline.normalise(
+                        row["event_id"], row["payload"], row["received_at"], self._settings.max_json_depth
+                    )
+                except pipeline.EventFailed as exc:
+                    failed.append((row["id"], exc.reason))
+                    continue
+                except Exception as exc:  # noqa: BLE001 - one bad event must never block the others
+                    log.exception("%s: event %s failed", self._name, row["event_id"])
+                    failed.append((row["id"], f"internal error while processing: {type(exc).__name__}: {exc}"))
+                    continue
+                done.append(
+                    (
+                        row["id"],
+                        msgspec.json.encode(event),
+                        event.platform,
+                        event.level,
+                        event.release,
+                        event.environment,
+                        pipeline.title_of(event),
+                        pipeline.occurred_at(event, row["received_at"]),
+                    )
+                )
+            if done:
+                await events_sql.mark_processed(conn, done)
+            if failed:
+                await events_sql.mark_failed(conn, failed)
+        self.processed += len(rows)
+        return len(rows)
