@@ -85,6 +85,8 @@ def _text(value: object, limit: int = _MAX_TEXT) -> str | None:
     if value is None or isinstance(value, (dict, list)):
         return None
     text = value if isinstance(value, str) else str(value)
+    if "\x00" in text:  # PostgreSQL text cannot hold NUL
+        text = text.replace("\x00", "\ufffd")
     return text[:limit] if text else None
 
 

@@ -81,7 +81,7 @@ class Processor:
                 done.append(
                     (
                         row["id"],
-                        msgspec.json.encode(event),
+                        _jsonb_safe(msgspec.json.encode(event)),
                         event.platform,
                         event.level,
                         event.release,
@@ -91,8 +91,31 @@ class Processor:
                     )
                 )
             if done:
-                await events_sql.mark_processed(conn, done)
+                failed.extend(await _store_results(conn, done))
             if failed:
                 await events_sql.mark_failed(conn, failed)
         self.processed += len(rows)
         return len(rows)
+
+
+def _jsonb_safe(encoded: bytes) -> bytes:
+    """jsonb refuses the NUL character; SDKs do send it (binary data in messages, vars)."""
+    return encoded.replace(b"\\u0000", b"\\ufffd") if b"\\u0000" in encoded else encoded
+
+
+async def _store_results(conn: asyncpg.Connection, done: list[tuple[object, ...]]) -> list[tuple[int, str]]:
+    """Store results in one statement; if the database refuses, find the culprits row by row."""
+    try:
+        async with conn.transaction():
+            await events_sql.mark_processed(conn, done)
+        return []
+    except asyncpg.DataError:
+        pass
+    refused: list[tuple[int, str]] = []
+    for row in done:
+        try:
+            async with conn.transaction():
+                await events_sql.mark_processed(conn, [row])
+        except asyncpg.DataError as exc:
+            refused.append((int(row[0]), f"the database refused the processed event: {exc}"))  # type: ignore[call-overload]
+    return refused
