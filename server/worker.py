@@ -19,6 +19,9 @@ from server import pipeline
 from server.database import connect
 from server.db import events as events_sql
 from server.settings import Settings
+from server.stages.group import group_batch
+from server.stages.symbolicate import symbolicate_batch
+from server.stages.work import Work
 
 log = logging.getLogger(__name__)
 _IDLE_POLL = 2.0
@@ -64,38 +67,43 @@ class Processor:
             rows = await events_sql.claim_pending(conn, self._settings.processor_batch)
             if not rows:
                 return 0
-            done: list[tuple[object, ...]] = []
-            failed: list[tuple[int, str]] = []
-            for row in rows:
-                try:
-                    event = pipeline.normalise(
-                        row["event_id"], row["payload"], row["received_at"], self._settings.max_json_depth
-                    )
-                except pipeline.EventFailed as exc:
-                    failed.append((row["id"], exc.reason))
-                    continue
-                except Exception as exc:  # noqa: BLE001 - one bad event must never block the others
-                    log.exception("%s: event %s failed", self._name, row["event_id"])
-                    failed.append((row["id"], f"internal error while processing: {type(exc).__name__}: {exc}"))
-                    continue
-                done.append(
-                    (
-                        row["id"],
-                        _jsonb_safe(msgspec.json.encode(event)),
-                        event.platform,
-                        event.level,
-                        event.release,
-                        event.environment,
-                        pipeline.title_of(event),
-                        pipeline.occurred_at(event, row["received_at"]),
-                    )
-                )
+            batch = [self._normalise(row) for row in rows]
+            for stage in (symbolicate_batch, group_batch):
+                await stage(conn, [w for w in batch if w.ok])
+            done = [_result(w) for w in batch if w.ok]
+            failed = [(w.row_id, w.failure or "no event") for w in batch if not w.ok]
             if done:
                 failed.extend(await _store_results(conn, done))
             if failed:
                 await events_sql.mark_failed(conn, failed)
         self.processed += len(rows)
         return len(rows)
+
+    def _normalise(self, row: asyncpg.Record) -> Work:
+        work = Work(row["id"], row["project_id"], row["event_id"], row["received_at"])
+        try:
+            work.event = pipeline.normalise(work.event_id, row["payload"], work.received_at, self._settings.max_json_depth)
+        except pipeline.EventFailed as exc:
+            work.failure = exc.reason
+        except Exception as exc:  # noqa: BLE001 - one bad event must never block the others
+            log.exception("%s: event %s failed", self._name, work.event_id)
+            work.failure = f"internal error while processing: {type(exc).__name__}: {exc}"
+        return work
+
+
+def _result(work: Work) -> tuple[object, ...]:
+    event = work.event
+    assert event is not None
+    return (
+        work.row_id,
+        _jsonb_safe(msgspec.json.encode(event)),
+        event.platform,
+        event.level,
+        event.release,
+        event.environment,
+        pipeline.title_of(event),
+        pipeline.occurred_at(event, work.received_at),
+    )
 
 
 def _jsonb_safe(encoded: bytes) -> bytes:
