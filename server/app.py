@@ -15,8 +15,10 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from litestar import Litestar
+from litestar.logging.config import LoggingConfig
 from litestar.openapi import OpenAPIConfig
 
+from server.api.clusters import ClusterController
 from server.api.routes import ProjectController, health
 from server.database import connect, create_pool
 from server.errors import ConfigError
@@ -39,10 +41,11 @@ class CrashdeskApp:
         self.settings = settings
         self.ingest: Ingest | None = None
         self.litestar = Litestar(
-            route_handlers=[health, ProjectController],
+            route_handlers=[health, ProjectController, ClusterController],
             lifespan=[self._lifespan],
             openapi_config=OpenAPIConfig(title="Crashdesk API", version="0.1.0", path="/api/0/schema"),
             debug=False,
+            logging_config=LoggingConfig(log_exceptions="always", disable_stack_trace={404, 401, 400}),
         )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:

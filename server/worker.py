@@ -17,6 +17,7 @@ import msgspec
 
 from server import pipeline
 from server.database import connect
+from server.db import clusters as clusters_sql
 from server.db import events as events_sql
 from server.settings import Settings
 from server.stages.group import group_batch
@@ -76,13 +77,16 @@ class Processor:
                 failed.extend(await _store_results(conn, done))
             if failed:
                 await events_sql.mark_failed(conn, failed)
+            moved = {w.previous_cluster_id for w in batch if w.previous_cluster_id not in (None, w.cluster_id)}
+            await clusters_sql.recompute(conn, [c for c in moved if c is not None])
         self.processed += len(rows)
         return len(rows)
 
     def _normalise(self, row: asyncpg.Record) -> Work:
-        work = Work(row["id"], row["project_id"], row["event_id"], row["received_at"])
+        work = Work(row["id"], row["project_id"], row["event_id"], row["received_at"], previous_cluster_id=row["cluster_id"])
         try:
             work.event = pipeline.normalise(work.event_id, row["payload"], work.received_at, self._settings.max_json_depth)
+            work.occurred_at = pipeline.occurred_at(work.event, work.received_at)
         except pipeline.EventFailed as exc:
             work.failure = exc.reason
         except Exception as exc:  # noqa: BLE001 - one bad event must never block the others
@@ -102,7 +106,12 @@ def _result(work: Work) -> tuple[object, ...]:
         event.release,
         event.environment,
         pipeline.title_of(event),
-        pipeline.occurred_at(event, work.received_at),
+        work.occurred_at,
+        work.cluster_id,
+        work.grouping_cluster_id,
+        work.grouping,
+        work.user_key,
+        [*event.notes, *work.notes],
     )
 
 

@@ -51,7 +51,7 @@ class ProjectController(Controller):
         cursor: int | None = Parameter(default=None, description="next_cursor of the previous page"),
     ) -> EventPage:
         pool = request.app.state.pool
-        await _project(request, project_id)
+        await project_of(request, project_id)
         rows = await events_sql.list_events(pool, project_id, limit=limit, before_id=cursor)
         events = [_summary(r) for r in rows]
         return EventPage(events=events, next_cursor=rows[-1]["id"] if len(rows) == limit else None)
@@ -59,7 +59,7 @@ class ProjectController(Controller):
     @get("/{project_id:int}/events/{event_id:str}")
     async def get_event(self, request: Request[Any, Any, Any], project_id: int, event_id: str) -> EventOut:
         pool = request.app.state.pool
-        await _project(request, project_id)
+        await project_of(request, project_id)
         try:
             event_id = uuid.UUID(event_id).hex
         except ValueError:
@@ -76,10 +76,12 @@ class ProjectController(Controller):
             message=(normalized or {}).get("message"),
             payload=_payload(row["payload"]),
             attachments=[AttachmentOut(**dict(a)) for a in attachments],
+            grouping=row["grouping"],
+            notes=list(row["notes"] or []),
         )
 
 
-async def _project(request: Request[Any, Any, Any], project_id: int) -> tenancy.Project:
+async def project_of(request: Request[Any, Any, Any], project_id: int) -> tenancy.Project:
     """The project, if it belongs to the token's organization; otherwise 404 (not 403: no probing)."""
     try:
         return await tenancy.project_in_org(request.app.state.pool, organization_of(request), project_id)
@@ -100,6 +102,7 @@ def _summary(row: Any) -> EventSummaryOut:
         release=row["release"],
         environment=row["environment"],
         failure=row["failure"],
+        cluster_id=row["cluster_id"],
     )
 
 

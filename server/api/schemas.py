@@ -29,6 +29,7 @@ class EventSummaryOut(msgspec.Struct, frozen=True):
     release: str | None
     environment: str | None
     failure: str | None
+    cluster_id: int | None
 
 
 class AttachmentOut(msgspec.Struct, frozen=True):
@@ -50,11 +51,14 @@ class EventOut(msgspec.Struct, frozen=True):
     release: str | None
     environment: str | None
     failure: str | None
+    cluster_id: int | None
     normalized: dict[str, Any] | None
     exception: list[dict[str, Any]]
     message: str | None
     payload: dict[str, Any] | None
     attachments: list[AttachmentOut]
+    grouping: dict[str, Any] | None
+    notes: list[str]
 
 
 class EventPage(msgspec.Struct, frozen=True):
@@ -65,3 +69,49 @@ class EventPage(msgspec.Struct, frozen=True):
 class HealthOut(msgspec.Struct, frozen=True):
     status: str
     events: dict[str, int]
+
+
+class ClusterOut(msgspec.Struct, frozen=True):
+    id: int
+    project_id: int
+    title: str
+    culprit: str | None
+    level: str | None
+    platform: str | None
+    status: str
+    regressed_in_release: str | None
+    merged_into: int | None
+    event_count: int
+    user_count: int
+    first_seen: dt.datetime
+    last_seen: dt.datetime
+    first_release: str | None
+    last_release: str | None
+    config_id: str
+
+
+class ClusterPage(msgspec.Struct, frozen=True):
+    clusters: list[ClusterOut]
+    next_offset: int | None
+
+
+class ClusterDetailOut(msgspec.Struct, frozen=True):
+    cluster: ClusterOut
+    fingerprints: list[dict[str, Any]]
+    releases: list[dict[str, Any]]
+    environments: list[dict[str, Any]]
+    merged: list[dict[str, Any]]
+    latest_events: list[dict[str, Any]]
+
+
+class ClusterUpdate(msgspec.Struct, frozen=True):
+    status: str
+
+
+class ClusterMerge(msgspec.Struct, frozen=True):
+    cluster_ids: list[int]
+
+
+class MergeResult(msgspec.Struct, frozen=True):
+    cluster_id: int
+    cluster_ids: list[int]

@@ -61,18 +61,21 @@ async def claim_pending(conn: asyncpg.Connection, limit: int) -> list[asyncpg.Re
     aborts and the rows are pending again for the next worker.
     """
     return await conn.fetch(
-        "SELECT id, project_id, replace(event_id::text, '-', '') AS event_id, received_at, payload, attempts FROM events"
+        "SELECT id, project_id, replace(event_id::text, '-', '') AS event_id, received_at, payload, attempts, cluster_id"
+        " FROM events"
         " WHERE status = 'pending' ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED",
         limit,
     )
 
 
 async def mark_processed(conn: asyncpg.Connection, rows: Sequence[tuple[Any, ...]]) -> None:
-    """rows: (id, normalized, platform, level, release, environment, title, occurred_at)."""
+    """rows: (id, normalized, platform, level, release, environment, title, occurred_at,
+    cluster_id, grouping_cluster_id, grouping, user_key, notes)."""
     await conn.executemany(
         "UPDATE events SET status = 'processed', processed_at = now(), attempts = attempts + 1,"
         " normalized = $2, platform = $3, level = $4, release = $5, environment = $6, title = $7,"
-        " occurred_at = $8, failure = NULL WHERE id = $1",
+        " occurred_at = $8, cluster_id = $9, grouping_cluster_id = $10, grouping = $11, user_key = $12,"
+        " notes = $13, failure = NULL WHERE id = $1",
         rows,
     )
 
@@ -86,7 +89,8 @@ async def mark_failed(conn: asyncpg.Connection, rows: Sequence[tuple[int, str]])
 
 _EVENT_COLUMNS = (
     "SELECT e.id, e.project_id, replace(e.event_id::text, '-', '') AS event_id, e.received_at, e.status, e.failure,"
-    " e.platform, e.level, e.release, e.environment, e.title, e.occurred_at, e.normalized"
+    " e.platform, e.level, e.release, e.environment, e.title, e.occurred_at, e.normalized,"
+    " e.cluster_id, e.grouping, e.notes"
 )
 
 

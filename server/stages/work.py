@@ -18,8 +18,27 @@ class Work:
     event: Event | None = None
     failure: str | None = None
     notes: list[str] = field(default_factory=list)
+    previous_cluster_id: int | None = None  # set when an event is processed again
     cluster_id: int | None = None
+    grouping_cluster_id: int | None = None  # the cluster its hash belongs to, before merges
     grouping: dict[str, Any] | None = None  # the explanation shown with the event
+
+    occurred_at: dt.datetime = dt.datetime.min  # the event's own time once normalised
+
+    def __post_init__(self) -> None:
+        if self.occurred_at == dt.datetime.min:
+            self.occurred_at = self.received_at
+
+    @property
+    def user_key(self) -> str | None:
+        """One string per distinct user, for the users-affected count."""
+        user = self.event.user if self.event else None
+        if not user:
+            return None
+        for field_name in ("id", "email", "username", "ip_address"):
+            if user.get(field_name):
+                return f"{field_name}:{user[field_name]}"
+        return None
 
     @property
     def ok(self) -> bool:

@@ -1,0 +1,354 @@
+"""Clusters: exact-hash and candidate-key lookups, creation, counters, and reads.
+
+Every query leads with ``project_id`` (or a cluster id) so its cost depends on the
+rows it touches, not on how many clusters exist. Writes touching several clusters go
+in cluster-id order so concurrent workers cannot deadlock on each other.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import zlib
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import asyncpg
+import msgspec
+
+Conn = asyncpg.Connection | asyncpg.Pool
+
+
+class Counter(msgspec.Struct):
+    """What one batch adds to one cluster."""
+
+    count: int = 0
+    first_seen: dt.datetime | None = None
+    first_release: str | None = None
+    last_seen: dt.datetime | None = None
+    last_release: str | None = None
+    releases: dict[str, list[Any]] = {}  # release -> [count, first, last]
+    environments: dict[str, int] = {}
+    users: set[str] = set()
+
+    def add(self, when: dt.datetime, release: str | None, environment: str | None, user: str | None) -> None:
+        self.count += 1
+        if self.first_seen is None or when < self.first_seen:
+            self.first_seen, self.first_release = when, release
+        if self.last_seen is None or when >= self.last_seen:
+            self.last_seen, self.last_release = when, release
+        if release:
+            stat = self.releases.setdefault(release, [0, when, when])
+            stat[0] += 1
+            stat[1], stat[2] = min(stat[1], when), max(stat[2], when)
+        if environment:
+            self.environments[environment] = self.environments.get(environment, 0) + 1
+        if user:
+            self.users.add(user)
+
+
+async def grouping_configs(conn: Conn, project_ids: Sequence[int]) -> dict[int, Any]:
+    rows = await conn.fetch(
+        "SELECT project_id, config FROM grouping_configs WHERE project_id = ANY($1::bigint[])", list(project_ids)
+    )
+    return {r["project_id"]: r["config"] for r in rows}
+
+
+async def set_grouping_config(conn: Conn, project_id: int, config: Any) -> None:
+    await conn.execute(
+        "INSERT INTO grouping_configs (project_id, config) VALUES ($1, $2)"
+        " ON CONFLICT (project_id) DO UPDATE SET config = EXCLUDED.config, updated_at = now()",
+        project_id,
+        config,
+    )
+
+
+async def lookup_hashes(conn: Conn, project_id: int, hashes: Sequence[str]) -> dict[str, tuple[int, int]]:
+    """hash -> (owning cluster, cluster it resolves to after merges)."""
+    rows = await conn.fetch(
+        "SELECT f.hash, f.cluster_id, COALESCE(c.merged_into, c.id) AS target"
+        " FROM cluster_fingerprints f JOIN clusters c ON c.id = f.cluster_id"
+        " WHERE f.project_id = $1 AND f.hash = ANY($2::text[])",
+        project_id,
+        list(hashes),
+    )
+    return {r["hash"]: (r["cluster_id"], r["target"]) for r in rows}
+
+
+async def lock_hashes(conn: asyncpg.Connection, project_id: int, hashes: Iterable[str]) -> None:
+    """Serialise creation of a cluster for the same new hash across workers (until commit)."""
+    for h in sorted(set(hashes)):
+        await conn.execute("SELECT pg_advisory_xact_lock($1, $2)", project_id & 0x7FFFFFFF, zlib.crc32(h.encode()) - 2**31)
+
+
+async def candidates(conn: Conn, project_id: int, keys: Sequence[str], per_key: int) -> list[tuple[int, bytes]]:
+    """(cluster, signature) of the newest ``per_key`` clusters for each key, merges resolved."""
+    rows = await conn.fetch(
+        "SELECT DISTINCT ON (t.id) t.id, t.signature FROM unnest($2::text[]) AS q(key)"
+        " CROSS JOIN LATERAL (SELECT k.cluster_id FROM cluster_candidate_keys k"
+        "   WHERE k.project_id = $1 AND k.key = q.key ORDER BY k.cluster_id DESC LIMIT $3) k"
+        " JOIN clusters c ON c.id = k.cluster_id"
+        " JOIN clusters t ON t.id = COALESCE(c.merged_into, c.id)"
+        " ORDER BY t.id DESC",
+        project_id,
+        list(keys),
+        per_key,
+    )
+    rows = sorted(rows, key=lambda r: -r["id"])
+    return [(r["id"], r["signature"]) for r in rows]
+
+
+async def create_cluster(
+    conn: asyncpg.Connection,
+    project_id: int,
+    *,
+    title: str,
+    culprit: str | None,
+    level: str | None,
+    platform: str | None,
+    seen: dt.datetime,
+    config_id: str,
+    signature: bytes,
+) -> int:
+    return int(
+        await conn.fetchval(
+            "INSERT INTO clusters (project_id, title, culprit, level, platform, first_seen, last_seen, config_id, signature)"
+            " VALUES ($1, $2, $3, $4, $5, $6, $6, $7, $8) RETURNING id",
+            project_id,
+            title,
+            culprit,
+            level,
+            platform,
+            seen,
+            config_id,
+            signature,
+        )
+    )
+
+
+async def add_fingerprints(conn: asyncpg.Connection, rows: Sequence[tuple[int, str, int, str, str, float | None]]) -> None:
+    """rows: (project_id, hash, cluster_id, config_id, origin, score); a known hash keeps its owner."""
+    if rows:
+        await conn.executemany(
+            "INSERT INTO cluster_fingerprints (project_id, hash, cluster_id, config_id, origin, score)"
+            " VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (project_id, hash) DO NOTHING",
+            sorted(rows),
+        )
+
+
+async def add_candidate_keys(conn: asyncpg.Connection, rows: Sequence[tuple[int, str, int]]) -> None:
+    if rows:
+        await conn.executemany(
+            "INSERT INTO cluster_candidate_keys (project_id, key, cluster_id) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+            sorted(set(rows)),
+        )
+
+
+async def set_signatures(conn: asyncpg.Connection, rows: Sequence[tuple[int, bytes]]) -> None:
+    if rows:
+        await conn.executemany("UPDATE clusters SET signature = $2 WHERE id = $1", sorted(rows))
+
+
+async def apply_counters(conn: asyncpg.Connection, counters: dict[int, Counter]) -> None:
+    """Add one batch's counts; a resolved cluster that sees a new event is a regression."""
+    ids = sorted(counters)
+    if not ids:
+        return
+    new_users: dict[int, int] = {}
+    user_rows = [(cid, u) for cid in ids for u in sorted(counters[cid].users)]
+    if user_rows:
+        inserted = await conn.fetch(
+            "INSERT INTO cluster_users (cluster_id, user_key) SELECT * FROM unnest($1::bigint[], $2::text[])"
+            " ON CONFLICT DO NOTHING RETURNING cluster_id",
+            [r[0] for r in user_rows],
+            [r[1] for r in user_rows],
+        )
+        for r in inserted:
+            new_users[r["cluster_id"]] = new_users.get(r["cluster_id"], 0) + 1
+    await conn.executemany(
+        "UPDATE clusters SET event_count = event_count + $2, user_count = user_count + $3,"
+        " first_release = CASE WHEN $4 < first_seen OR first_release IS NULL THEN COALESCE($5, first_release) ELSE first_release END,"
+        " first_seen = LEAST(first_seen, $4),"
+        " last_release = CASE WHEN $6 >= last_seen OR last_release IS NULL THEN COALESCE($7, last_release) ELSE last_release END,"
+        " last_seen = GREATEST(last_seen, $6),"
+        " regressed_in_release = CASE WHEN status = 'resolved' THEN $7 ELSE regressed_in_release END,"
+        " status = CASE WHEN status = 'resolved' THEN 'unresolved' ELSE status END"
+        " WHERE id = $1",
+        [
+            (cid, c.count, new_users.get(cid, 0), c.first_seen, c.first_release, c.last_seen, c.last_release)
+            for cid in ids
+            for c in (counters[cid],)
+        ],
+    )
+    releases = [(cid, rel, *stat) for cid in ids for rel, stat in sorted(counters[cid].releases.items())]
+    if releases:
+        await conn.executemany(
+            "INSERT INTO cluster_release_stats (cluster_id, release, count, first_seen, last_seen) VALUES ($1, $2, $3, $4, $5)"
+            " ON CONFLICT (cluster_id, release) DO UPDATE SET count = cluster_release_stats.count + EXCLUDED.count,"
+            " first_seen = LEAST(cluster_release_stats.first_seen, EXCLUDED.first_seen),"
+            " last_seen = GREATEST(cluster_release_stats.last_seen, EXCLUDED.last_seen)",
+            releases,
+        )
+    envs = [(cid, env, n) for cid in ids for env, n in sorted(counters[cid].environments.items())]
+    if envs:
+        await conn.executemany(
+            "INSERT INTO cluster_environment_stats (cluster_id, environment, count) VALUES ($1, $2, $3)"
+            " ON CONFLICT (cluster_id, environment) DO UPDATE SET count = cluster_environment_stats.count + EXCLUDED.count",
+            envs,
+        )
+
+
+async def recompute(conn: asyncpg.Connection, cluster_ids: Iterable[int]) -> None:
+    """Rebuild counters from the events themselves (after a merge, unmerge or move)."""
+    ids = sorted(set(cluster_ids))
+    if not ids:
+        return
+    await conn.execute("DELETE FROM cluster_release_stats WHERE cluster_id = ANY($1::bigint[])", ids)
+    await conn.execute("DELETE FROM cluster_environment_stats WHERE cluster_id = ANY($1::bigint[])", ids)
+    await conn.execute("DELETE FROM cluster_users WHERE cluster_id = ANY($1::bigint[])", ids)
+    await conn.execute(
+        "INSERT INTO cluster_release_stats (cluster_id, release, count, first_seen, last_seen)"
+        " SELECT cluster_id, release, count(*), min(occurred_at), max(occurred_at) FROM events"
+        " WHERE cluster_id = ANY($1::bigint[]) AND release IS NOT NULL GROUP BY cluster_id, release",
+        ids,
+    )
+    await conn.execute(
+        "INSERT INTO cluster_environment_stats (cluster_id, environment, count)"
+        " SELECT cluster_id, environment, count(*) FROM events"
+        " WHERE cluster_id = ANY($1::bigint[]) AND environment IS NOT NULL GROUP BY cluster_id, environment",
+        ids,
+    )
+    await conn.execute(
+        "INSERT INTO cluster_users (cluster_id, user_key) SELECT DISTINCT cluster_id, user_key FROM events"
+        " WHERE cluster_id = ANY($1::bigint[]) AND user_key IS NOT NULL",
+        ids,
+    )
+    await conn.execute(
+        "UPDATE clusters c SET event_count = s.n, first_seen = COALESCE(s.first_seen, c.first_seen),"
+        " last_seen = COALESCE(s.last_seen, c.last_seen), first_release = s.first_release, last_release = s.last_release,"
+        " user_count = (SELECT count(*) FROM cluster_users u WHERE u.cluster_id = c.id)"
+        " FROM (SELECT i.id, count(e.id) AS n, min(e.occurred_at) AS first_seen, max(e.occurred_at) AS last_seen,"
+        "   (array_agg(e.release ORDER BY e.occurred_at) FILTER (WHERE e.release IS NOT NULL))[1] AS first_release,"
+        "   (array_agg(e.release ORDER BY e.occurred_at DESC) FILTER (WHERE e.release IS NOT NULL))[1] AS last_release"
+        "   FROM unnest($1::bigint[]) AS i(id) LEFT JOIN events e ON e.cluster_id = i.id GROUP BY i.id) s"
+        " WHERE c.id = s.id",
+        ids,
+    )
+
+
+_SORTS = {"count": "c.event_count DESC, c.id DESC", "last_seen": "c.last_seen DESC, c.id DESC", "first_seen": "c.first_seen DESC, c.id DESC"}
+_CLUSTER_COLUMNS = (
+    "c.id, c.project_id, c.title, c.culprit, c.level, c.platform, c.status, c.regressed_in_release, c.merged_into,"
+    " c.event_count, c.user_count, c.first_seen, c.last_seen, c.first_release, c.last_release, c.config_id"
+)
+
+
+async def list_clusters(
+    conn: Conn,
+    project_id: int,
+    *,
+    status: str | None,
+    release: str | None,
+    environment: str | None,
+    sort: str,
+    limit: int,
+    offset: int,
+) -> list[asyncpg.Record]:
+    """Clusters of a project (merged-away ones hidden); ``release``/``environment`` keep those seen there."""
+    return await conn.fetch(
+        f"SELECT {_CLUSTER_COLUMNS} FROM clusters c WHERE c.project_id = $1 AND c.merged_into IS NULL"
+        " AND ($2::text IS NULL OR c.status = $2)"
+        " AND ($3::text IS NULL OR EXISTS (SELECT 1 FROM cluster_release_stats r WHERE r.cluster_id = c.id AND r.release = $3))"
+        " AND ($4::text IS NULL OR EXISTS (SELECT 1 FROM cluster_environment_stats v"
+        "      WHERE v.cluster_id = c.id AND v.environment = $4))"
+        f" ORDER BY {_SORTS[sort]} LIMIT $5 OFFSET $6",
+        project_id,
+        status,
+        release,
+        environment,
+        limit,
+        offset,
+    )
+
+
+async def get_cluster(conn: Conn, project_id: int, cluster_id: int) -> asyncpg.Record | None:
+    return await conn.fetchrow(
+        f"SELECT {_CLUSTER_COLUMNS} FROM clusters c WHERE c.project_id = $1 AND c.id = $2", project_id, cluster_id
+    )
+
+
+async def cluster_details(conn: Conn, cluster_id: int) -> dict[str, list[asyncpg.Record]]:
+    return {
+        "fingerprints": await conn.fetch(
+            "SELECT hash, cluster_id, config_id, origin, score, created_at FROM cluster_fingerprints"
+            " WHERE cluster_id IN (SELECT id FROM clusters WHERE id = $1 OR merged_into = $1) ORDER BY created_at",
+            cluster_id,
+        ),
+        "releases": await conn.fetch(
+            "SELECT release, count, first_seen, last_seen FROM cluster_release_stats WHERE cluster_id = $1"
+            " ORDER BY first_seen",
+            cluster_id,
+        ),
+        "environments": await conn.fetch(
+            "SELECT environment, count FROM cluster_environment_stats WHERE cluster_id = $1 ORDER BY count DESC", cluster_id
+        ),
+        "merged": await conn.fetch("SELECT id, title FROM clusters WHERE merged_into = $1 ORDER BY id", cluster_id),
+        "latest_events": await conn.fetch(
+            "SELECT replace(event_id::text, '-', '') AS event_id, occurred_at, release FROM events"
+            " WHERE cluster_id = $1 ORDER BY id DESC LIMIT 10",
+            cluster_id,
+        ),
+    }
+
+
+async def set_status(conn: Conn, project_id: int, cluster_id: int, status: str) -> bool:
+    done = await conn.execute(
+        "UPDATE clusters SET status = $3, regressed_in_release = CASE WHEN $3 = 'resolved' THEN NULL"
+        " ELSE regressed_in_release END WHERE project_id = $1 AND id = $2",
+        project_id,
+        cluster_id,
+        status,
+    )
+    return done.endswith(" 1")
+
+
+async def merge(conn: asyncpg.Connection, project_id: int, target: int, sources: Sequence[int]) -> list[int]:
+    """Fold ``sources`` into ``target``; later events of their hashes follow. Returns the merged ids."""
+    ids = await conn.fetch(
+        "SELECT id FROM clusters WHERE project_id = $1 AND id = ANY($2::bigint[]) AND id <> $3 ORDER BY id FOR UPDATE",
+        project_id,
+        list(sources),
+        target,
+    )
+    merged = [r["id"] for r in ids]
+    if not merged:
+        return []
+    await conn.execute(
+        "UPDATE clusters SET merged_into = $2 WHERE project_id = $3 AND (id = ANY($1::bigint[]) OR merged_into = ANY($1::bigint[]))",
+        merged,
+        target,
+        project_id,
+    )
+    await conn.execute("UPDATE events SET cluster_id = $2 WHERE cluster_id = ANY($1::bigint[])", merged, target)
+    await recompute(conn, [target, *merged])
+    return merged
+
+
+async def unmerge(conn: asyncpg.Connection, project_id: int, target: int, sources: Sequence[int]) -> list[int]:
+    """Split clusters back out of ``target``: their hashes and the events of those hashes return."""
+    rows = await conn.fetch(
+        "UPDATE clusters SET merged_into = NULL WHERE project_id = $1 AND merged_into = $2 AND id = ANY($3::bigint[])"
+        " RETURNING id",
+        project_id,
+        target,
+        list(sources),
+    )
+    split = sorted(r["id"] for r in rows)
+    if not split:
+        return []
+    await conn.execute(
+        "UPDATE events SET cluster_id = grouping_cluster_id WHERE cluster_id = $1 AND grouping_cluster_id = ANY($2::bigint[])",
+        target,
+        split,
+    )
+    await recompute(conn, [target, *split])
+    return split
