@@ -95,6 +95,14 @@ def cmd_key(args: argparse.Namespace, settings: Settings) -> None:
     _emit(args, {"public_key": args.public_key, "action": args.action}, f"key {args.public_key}: {args.action}")
 
 
+def cmd_regroup(args: argparse.Namespace, settings: Settings) -> None:
+    from server.regroup import regroup
+
+    with database_url(settings) as url:
+        out = asyncio.run(regroup(url, args.org, args.project, settings, show_progress=not args.json))
+    _emit(args, out, f"regrouped {out['events']} events of project {out['project_id']} into {out['clusters']} clusters")
+
+
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> None:
     import uvicorn
 
@@ -166,6 +174,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--org", default="default")
     p.add_argument("--role", choices=["admin", "engineer", "agent"], default="admin")
     p.add_argument("--password", help="default: a random one, printed")
+    p = add("regroup", cmd_regroup, "apply changed grouping rules to a project's past events")
+    p.add_argument("org")
+    p.add_argument("project")
     p = add("token", cmd_token, "create an API token for an organization")
     p.add_argument("org")
     p.add_argument("--label", default="")

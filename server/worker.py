@@ -44,11 +44,12 @@ class Processor:
             while True:
                 try:
                     done = await self.process_batch(conn)
-                except (asyncpg.PostgresError, OSError, asyncpg.InterfaceError) as exc:
-                    log.error("%s: batch failed, will retry: %s", self._name, exc)
+                except Exception as exc:  # noqa: BLE001 - the processor must outlive any one failure
+                    log.error("%s: batch failed, will retry: %s", self._name, exc, exc_info=not isinstance(exc, _RETRYABLE))
                     await asyncio.sleep(1.0)
                     if conn.is_closed():
-                        conn = await connect(self._url)
+                        with contextlib.suppress(Exception):
+                            conn = await connect(self._url)
                     continue
                 if done == 0:
                     self._wake.clear()
@@ -62,15 +63,36 @@ class Processor:
     def _on_notify(self, *_: object) -> None:
         self._wake.set()
 
-    async def process_batch(self, conn: asyncpg.Connection) -> int:
-        """Process one batch; return how many events it handled."""
+    async def process_batch(self, conn: asyncpg.Connection, limit: int | None = None) -> int:
+        """Process one batch; return how many events it handled.
+
+        If a stage breaks on the batch (a bug, or data the database refuses), the batch
+        is rolled back and retried one event at a time, so only the event that breaks it
+        is marked failed and the others go through.
+        """
+        try:
+            return await self._process(conn, limit or self._settings.processor_batch)
+        except _StageCrash as crash:
+            if crash.size > 1:
+                log.error("%s: a stage broke on a batch of %d, isolating: %s", self._name, crash.size, crash.reason)
+                return sum([await self.process_batch(conn, 1) for _ in range(crash.size)])
+            async with conn.transaction():
+                await events_sql.mark_failed(conn, [(crash.row_id, crash.reason)])
+            return 1
+
+    async def _process(self, conn: asyncpg.Connection, limit: int) -> int:
         async with conn.transaction():
-            rows = await events_sql.claim_pending(conn, self._settings.processor_batch)
+            rows = await events_sql.claim_pending(conn, limit)
             if not rows:
                 return 0
             batch = [self._normalise(row) for row in rows]
-            for stage in (symbolicate_batch, group_batch):
-                await stage(conn, [w for w in batch if w.ok])
+            try:
+                for stage in (symbolicate_batch, group_batch):
+                    await stage(conn, [w for w in batch if w.ok])
+            except _RETRYABLE:
+                raise
+            except Exception as exc:  # noqa: BLE001 - isolate the event that breaks a stage
+                raise _StageCrash(len(rows), rows[0]["id"], f"processing failed: {type(exc).__name__}: {exc}") from exc
             done = [_result(w) for w in batch if w.ok]
             failed = [(w.row_id, w.failure or "no event") for w in batch if not w.ok]
             if done:
@@ -113,6 +135,24 @@ def _result(work: Work) -> tuple[object, ...]:
         work.user_key,
         [*event.notes, *work.notes],
     )
+
+
+# Failures of the database or connection, not of an event: the batch is retried later.
+_RETRYABLE = (
+    OSError,
+    asyncpg.InterfaceError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.DeadlockDetectedError,
+    asyncpg.SerializationError,
+    asyncpg.AdminShutdownError,
+    asyncpg.CannotConnectNowError,
+)
+
+
+class _StageCrash(Exception):
+    def __init__(self, size: int, row_id: int, reason: str) -> None:
+        super().__init__(reason)
+        self.size, self.row_id, self.reason = size, row_id, reason
 
 
 def _jsonb_safe(encoded: bytes) -> bytes:

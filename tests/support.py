@@ -118,3 +118,20 @@ def wait_until(predicate, timeout: float = 30.0, interval: float = 0.1):  # type
         if time.monotonic() > deadline:
             raise AssertionError(f"condition not met within {timeout}s")
         time.sleep(interval)
+
+
+def run_sdk(dsn: str, body: str, *args: str, release: str = "app@1.0.0", environment: str = "production") -> list[str]:
+    """Run ``body`` in a fresh Python with the real sentry-sdk initialised on ``dsn``.
+
+    ``body`` appends event ids to ``ids``; they are returned in order.
+    """
+    script = (
+        "import sys, sentry_sdk\n"
+        "sentry_sdk.init(dsn=sys.argv[1], release=sys.argv[2], environment=sys.argv[3], default_integrations=False)\n"
+        "ids = []\n" + body + "\nsentry_sdk.flush(timeout=10)\nprint(' '.join(i for i in ids if i))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", script, dsn, release, environment, *args], capture_output=True, text=True, timeout=60
+    )
+    assert out.returncode == 0, out.stderr
+    return out.stdout.split()

@@ -80,6 +80,22 @@ async def lock_hashes(conn: asyncpg.Connection, project_id: int, hashes: Iterabl
         await conn.execute("SELECT pg_advisory_xact_lock($1, $2)", project_id & 0x7FFFFFFF, zlib.crc32(h.encode()) - 2**31)
 
 
+async def has_fingerprints(conn: Conn, cluster_id: int) -> bool:
+    return bool(await conn.fetchval("SELECT EXISTS (SELECT 1 FROM cluster_fingerprints WHERE cluster_id = $1)", cluster_id))
+
+
+async def clear_grouping(conn: asyncpg.Connection, project_id: int) -> int:
+    """Forget the project's hashes and keys and queue its events again (``crashdesk regroup``).
+
+    Clusters stay: each regrouped event takes back its old cluster if no other hash has,
+    so statuses, merges and ids survive where the grouping did not change.
+    """
+    await conn.execute("DELETE FROM cluster_fingerprints WHERE project_id = $1", project_id)
+    await conn.execute("DELETE FROM cluster_candidate_keys WHERE project_id = $1", project_id)
+    done = await conn.execute("UPDATE events SET status = 'pending' WHERE project_id = $1 AND status <> 'pending'", project_id)
+    return int(done.split()[-1])
+
+
 async def candidates(conn: Conn, project_id: int, keys: Sequence[str], per_key: int) -> list[tuple[int, bytes]]:
     """(cluster, signature) of the newest ``per_key`` clusters for each key, merges resolved."""
     rows = await conn.fetch(
@@ -231,6 +247,12 @@ async def recompute(conn: asyncpg.Connection, cluster_ids: Iterable[int]) -> Non
         "   (array_agg(e.release ORDER BY e.occurred_at DESC) FILTER (WHERE e.release IS NOT NULL))[1] AS last_release"
         "   FROM unnest($1::bigint[]) AS i(id) LEFT JOIN events e ON e.cluster_id = i.id GROUP BY i.id) s"
         " WHERE c.id = s.id",
+        ids,
+    )
+    # A cluster all of whose events went elsewhere (regrouped, re-symbolicated) is gone.
+    await conn.execute(
+        "DELETE FROM clusters c WHERE c.id = ANY($1::bigint[]) AND c.event_count = 0 AND c.merged_into IS NULL"
+        " AND NOT EXISTS (SELECT 1 FROM clusters m WHERE m.merged_into = c.id)",
         ids,
     )
 

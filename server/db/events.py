@@ -123,6 +123,10 @@ async def attachments_of(conn: asyncpg.Connection | asyncpg.Pool, project_id: in
     )
 
 
+async def pending_count(conn: asyncpg.Connection | asyncpg.Pool, project_id: int) -> int:
+    return int(await conn.fetchval("SELECT count(*) FROM events WHERE status = 'pending' AND project_id = $1", project_id))
+
+
 async def status_counts(conn: asyncpg.Connection | asyncpg.Pool, project_id: int | None = None) -> dict[str, int]:
     rows = await conn.fetch(
         "SELECT status, count(*) AS n FROM events WHERE $1::bigint IS NULL OR project_id = $1 GROUP BY status",

@@ -68,6 +68,7 @@ async def _group_project(
     keys: list[tuple[int, str, int]] = []
     signatures: dict[int, bytes] = {}
     local: dict[str, list[Candidate]] = defaultdict(list)  # clusters this batch made or widened, by key
+    adopted: set[int] = set()
     for work, grouping in items:
         event = work.event
         assert event is not None
@@ -82,6 +83,10 @@ async def _group_project(
                 owner = target = decision.cluster_id
                 origin, score = "fuzzy", decision.score
                 signatures[target] = _encode_sig.encode(grouping.signature)
+            elif work.previous_cluster_id and await _adoptable(conn, work.previous_cluster_id, adopted):
+                owner = target = work.previous_cluster_id  # regrouping: keep the cluster's identity and status
+                origin, score = "new", None
+                adopted.add(target)
             else:
                 owner = target = await clusters_sql.create_cluster(
                     conn,
@@ -109,6 +114,11 @@ async def _group_project(
     await clusters_sql.add_fingerprints(conn, fingerprints)
     await clusters_sql.add_candidate_keys(conn, keys)
     await clusters_sql.set_signatures(conn, list(signatures.items()))
+
+
+async def _adoptable(conn: asyncpg.Connection, cluster_id: int, adopted: set[int]) -> bool:
+    """A regrouped event may take back its old cluster once its hashes were cleared, once only."""
+    return cluster_id not in adopted and not await clusters_sql.has_fingerprints(conn, cluster_id)
 
 
 async def _candidates(
