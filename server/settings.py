@@ -47,6 +47,12 @@ class Settings(msgspec.Struct, frozen=True):
     """``CRASHDESK_PROCESSOR_BATCH``: events a processing worker claims at once."""
     key_cache_seconds: float = 5.0
     """``CRASHDESK_KEY_CACHE_SECONDS``: how long a project key lookup is reused."""
+    max_artifact_bytes: int = 100 << 20
+    """``CRASHDESK_MAX_ARTIFACT_BYTES``: one uploaded artifact (source map, mapping, debug file)."""
+    artifact_cache_items: int = 500
+    """``CRASHDESK_ARTIFACT_CACHE_ITEMS``: parsed artifacts a processing process keeps in memory."""
+    artifact_cache_bytes: int = 512 << 20
+    """``CRASHDESK_ARTIFACT_CACHE_BYTES``: stored size of the parsed artifacts kept in memory."""
     sentry_dsn: str | None = None
     """``SENTRY_DSN``: where Crashdesk reports its own errors (may be itself)."""
 
@@ -66,6 +72,9 @@ class Settings(msgspec.Struct, frozen=True):
             process_events=_bool(env, "CRASHDESK_PROCESS_EVENTS", True),
             processor_batch=_int(env, "CRASHDESK_PROCESSOR_BATCH", 100),
             key_cache_seconds=_float(env, "CRASHDESK_KEY_CACHE_SECONDS", 5.0),
+            max_artifact_bytes=_int(env, "CRASHDESK_MAX_ARTIFACT_BYTES", 100 << 20),
+            artifact_cache_items=_int(env, "CRASHDESK_ARTIFACT_CACHE_ITEMS", 500),
+            artifact_cache_bytes=_int(env, "CRASHDESK_ARTIFACT_CACHE_BYTES", 512 << 20),
             sentry_dsn=env.get("SENTRY_DSN") or None,
         )
 

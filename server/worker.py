@@ -39,7 +39,7 @@ class Processor:
     async def run(self) -> None:
         listener = await connect(self._url)
         await listener.add_listener(events_sql.NOTIFY_CHANNEL, self._on_notify)
-        conn = await connect(self._url)
+        conn = await self.connect()
         try:
             while True:
                 try:
@@ -49,7 +49,7 @@ class Processor:
                     await asyncio.sleep(1.0)
                     if conn.is_closed():
                         with contextlib.suppress(Exception):
-                            conn = await connect(self._url)
+                            conn = await self.connect()
                     continue
                 if done == 0:
                     self._wake.clear()
@@ -59,6 +59,14 @@ class Processor:
             for c in (listener, conn):
                 with contextlib.suppress(Exception):
                     await c.close()
+
+    async def connect(self) -> asyncpg.Connection:
+        """A processing connection. Its commits need not wait for the disk: a processing
+        transaction lost in a crash is lost whole, its events are still pending, and the
+        next worker processes them again, so nothing is lost or counted twice."""
+        conn = await connect(self._url)
+        await conn.execute("SET synchronous_commit = off")
+        return conn
 
     def _on_notify(self, *_: object) -> None:
         self._wake.set()

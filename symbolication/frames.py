@@ -42,8 +42,8 @@ def is_js(frame: Frame, event: Event) -> bool:
 
 def js_url(frame: Frame) -> str | None:
     url = frame.abs_path or frame.filename
-    if not url or url.startswith("<") or url in ("native", "[native code]"):
-        return None
+    if not url or url.startswith(("<", "node:")) or url in ("native", "[native code]"):
+        return None  # node's own modules (node:internal/...) are never minified by the app
     return url
 
 

@@ -17,7 +17,7 @@ from typing import Any
 
 import msgspec
 
-from server.ingest import items
+from server.ingest import items, minidump
 from server.ingest.auth import key_from_dsn, key_from_request
 from server.ingest.decode import decompress
 from server.ingest.errors import BadRequest, Forbidden, IngestError, RateLimited, TooLarge, Unauthorized, Unavailable
@@ -32,7 +32,7 @@ Scope = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
 Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
 
-PATH = re.compile(r"^/api/(\d+)/(envelope|store)/?$")
+PATH = re.compile(r"^/api/(\d+)/(envelope|store|minidump)/?$")
 _CORS = [
     (b"access-control-allow-origin", b"*"),
     (b"access-control-expose-headers", b"x-sentry-error, x-sentry-rate-limits, retry-after"),
@@ -85,6 +85,8 @@ class Ingest:
         if kind == "envelope":
             envelope = items.parse(body)
             public_key = public_key or key_from_dsn(envelope.headers.get("dsn"))
+        elif kind == "minidump":
+            pass  # multipart, read after authentication
         elif body[:1] not in (b"{", b" ", b"\n", b"\t", b"\r"):
             body = _legacy_store_body(body, self.settings.max_event_bytes)
         if public_key is None:
@@ -98,6 +100,9 @@ class Ingest:
             raise Forbidden(f"key {public_key} is disabled")
         if envelope is not None:
             submission, reply_id = items.from_envelope(project_id, envelope, self.settings)
+        elif kind == "minidump":
+            content_type = headers.get(b"content-type", b"").decode("latin-1")
+            submission, reply_id = minidump.from_multipart(project_id, body, content_type, self.settings)
         else:
             submission, reply_id = items.from_store(project_id, body, self.settings)
         if key.rate_limit_count and submission.events:

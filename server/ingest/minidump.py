@@ -1,0 +1,97 @@
+"""``POST /api/{project_id}/minidump/``: a Crashpad/Breakpad multipart upload, stored durably.
+
+The dump is stored as an ``event.minidump`` attachment next to an event whose payload
+is the SDK's ``sentry`` JSON field (or ``sentry[...]`` fields, as Breakpad annotations
+send them); the worker reads the dump into crash reason, threads and modules. Other
+file parts are kept as ordinary attachments.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import uuid
+from typing import Any
+
+import msgspec
+import multipart
+
+from server.ingest.errors import BadRequest, TooLarge
+from server.ingest.items import _event_row, normalize_event_id
+from server.ingest.writer import AttachmentRow, Submission
+from server.settings import Settings
+
+FIELD = "upload_file_minidump"
+_BRACKETS = re.compile(r"\[([^\]]*)\]")
+
+
+def from_multipart(project_id: int, body: bytes, content_type: str, settings: Settings) -> tuple[Submission, str]:
+    """The event and attachments of one upload; 400 naming what is wrong with it."""
+    mime, options = multipart.parse_options_header(content_type)
+    if mime != "multipart/form-data" or not options.get("boundary"):
+        raise BadRequest(f"a minidump upload is multipart/form-data with a boundary, got {content_type[:100]!r}")
+    cap = settings.max_attachment_bytes
+    parser = multipart.MultipartParser(
+        io.BytesIO(body), options["boundary"], content_length=len(body), spool_limit=len(body) + 1,
+        memory_limit=len(body) + 1, part_limit=256,
+    )
+    dump: tuple[str, bytes] | None = None
+    files: list[tuple[str, str | None, bytes]] = []
+    base: dict[str, Any] = {}
+    fields: dict[str, Any] = {}
+    try:
+        for part in parser:
+            if part.filename is not None or part.name == FIELD:
+                data = part.raw
+                if len(data) > cap:
+                    raise TooLarge(f"file {part.filename or part.name} is {len(data)} bytes, over the limit of {cap}")
+                if part.name == FIELD and dump is None:
+                    dump = (part.filename or "minidump.dmp", data)
+                else:
+                    files.append((part.filename or part.name, part.content_type, data))
+            elif part.name == "sentry":
+                base = _decode_json(part.raw)
+            elif part.name.startswith("sentry["):
+                _set_path(fields, _BRACKETS.findall(part.name), part.value)
+    except multipart.MultipartError as exc:
+        raise BadRequest(f"malformed multipart body: {exc}") from None
+    if dump is None:
+        raise BadRequest(f"no minidump: the upload has no {FIELD!r} file part")
+    if not dump[1].startswith((b"MDMP", b"PMDM")):
+        raise BadRequest(f"{FIELD} ({dump[0]}) is not a minidump: no MDMP signature")
+    event = {**fields, **base}
+    event_id = normalize_event_id(event.get("event_id"), "sentry field") or uuid.uuid4().hex
+    contexts = event.get("contexts") if isinstance(event.get("contexts"), dict) else {}
+    event.update(event_id=event_id, platform=event.get("platform") or "native", level=event.get("level") or "fatal",
+                 contexts={**contexts, "minidump": {"attachment": dump[0]}})
+    row = _event_row(project_id, msgspec.json.encode(event), event_id, settings, "minidump event")
+    attachments = [AttachmentRow(project_id, event_id, dump[0], "application/x-dmp", "event.minidump", dump[1])]
+    taken = {dump[0]}
+    for name, ctype, data in files:
+        while name in taken:
+            name = f"{name}_"
+        taken.add(name)
+        attachments.append(AttachmentRow(project_id, event_id, name, ctype, "event.attachment", data))
+    return Submission(events=(row,), attachments=tuple(attachments)), event_id
+
+
+def _decode_json(raw: bytes) -> dict[str, Any]:
+    try:
+        value = msgspec.json.decode(raw)
+    except msgspec.DecodeError as exc:
+        raise BadRequest(f"the 'sentry' field is not valid JSON: {exc}") from None
+    if not isinstance(value, dict):
+        raise BadRequest("the 'sentry' field must be a JSON object")
+    return value
+
+
+def _set_path(target: dict[str, Any], path: list[str], value: str) -> None:
+    """``sentry[tags][os]=linux`` -> ``{"tags": {"os": "linux"}}``."""
+    if not path or not all(path):
+        return
+    for key in path[:-1]:
+        nxt = target.get(key)
+        if not isinstance(nxt, dict):
+            nxt = target[key] = {}
+        target = nxt
+    target[path[-1]] = value
