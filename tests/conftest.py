@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import os
+import shutil
+import subprocess
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -11,7 +14,9 @@ from pathlib import Path
 import asyncpg
 import pytest
 
-from tests.support import Server, cli, start_server, with_database
+from tests.support import REPO, Server, cli, start_server, with_database
+
+JS = REPO / "tests/js"
 
 
 async def _create_database(admin_url: str, name: str) -> None:
@@ -105,3 +110,20 @@ def project(server: Server) -> Project:
 @pytest.fixture(scope="session")
 def shared_dir() -> Path:
     return Path(__file__).resolve().parent.parent.parent / "shared"
+
+
+@pytest.fixture(scope="session")
+def npm_packages() -> Path:
+    """``node_modules`` with esbuild and @sentry/node, installed at most once per lock file."""
+    npm = shutil.which("npm")
+    if shutil.which("node") is None or npm is None:
+        pytest.skip("node and npm are not installed; the real-bundle test needs them")
+    manifest = [(JS / "package.json").read_bytes(), (JS / "package-lock.json").read_bytes()]
+    target = REPO / ".cache" / f"js-{hashlib.sha1(b''.join(manifest)).hexdigest()[:12]}"
+    if not (target / "node_modules/.bin/esbuild").exists():
+        target.mkdir(parents=True, exist_ok=True)
+        for name in ("package.json", "package-lock.json"):
+            shutil.copy(JS / name, target / name)
+        out = subprocess.run([npm, "ci", "--no-audit", "--no-fund"], cwd=target, capture_output=True, text=True, timeout=600)
+        assert out.returncode == 0, f"npm ci failed:\n{out.stdout}\n{out.stderr}"
+    return target / "node_modules"

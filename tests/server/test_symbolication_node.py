@@ -6,9 +6,7 @@ once into ``.cache/js-<hash of both>/`` (gitignored) with ``npm ci``.
 
 from __future__ import annotations
 
-import hashlib
 import os
-import shutil
 import subprocess
 from pathlib import Path
 
@@ -19,23 +17,6 @@ from tests.server.symbolication_support import cli_json, frames, processed, uplo
 from tests.support import REPO
 
 JS = REPO / "tests/js"
-
-
-@pytest.fixture(scope="module")
-def npm_packages() -> Path:
-    """``node_modules`` with esbuild and @sentry/node, installed at most once per lock file."""
-    npm = shutil.which("npm")
-    if shutil.which("node") is None or npm is None:
-        pytest.skip("node and npm are not installed; the real-bundle test needs them")
-    manifest = [(JS / "package.json").read_bytes(), (JS / "package-lock.json").read_bytes()]
-    target = REPO / ".cache" / f"js-{hashlib.sha1(b''.join(manifest)).hexdigest()[:12]}"
-    if not (target / "node_modules/.bin/esbuild").exists():
-        target.mkdir(parents=True, exist_ok=True)
-        for name in ("package.json", "package-lock.json"):
-            shutil.copy(JS / name, target / name)
-        out = subprocess.run([npm, "ci", "--no-audit", "--no-fund"], cwd=target, capture_output=True, text=True, timeout=600)
-        assert out.returncode == 0, f"npm ci failed:\n{out.stdout}\n{out.stderr}"
-    return target / "node_modules"
 
 
 def _bundle(node_modules: Path, out_dir: Path) -> Path:
