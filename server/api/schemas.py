@@ -39,19 +39,9 @@ class AttachmentOut(msgspec.Struct, frozen=True):
     size: int
 
 
-class EventOut(msgspec.Struct, frozen=True):
-    event_id: str
-    project_id: int
-    status: str
-    received_at: dt.datetime
-    occurred_at: dt.datetime | None
-    title: str | None
-    platform: str | None
-    level: str | None
-    release: str | None
-    environment: str | None
-    failure: str | None
-    cluster_id: int | None
+class EventOut(EventSummaryOut, frozen=True):
+    """One event in full: what the summary says, plus its contents and grouping explanation."""
+
     normalized: dict[str, Any] | None
     exception: list[dict[str, Any]]
     message: str | None
