@@ -21,6 +21,7 @@ from server.db import clusters as clusters_sql
 from server.db import events as events_sql
 from server.settings import Settings
 from server.stages.group import group_batch
+from server.stages.artifact_cache import artifact_cache
 from server.stages.symbolicate import symbolicate_batch
 from server.stages.work import Work
 
@@ -34,6 +35,7 @@ class Processor:
         self._settings = settings
         self._name = name
         self._wake = asyncio.Event()
+        self._artifacts = artifact_cache(settings)
         self.processed = 0
 
     async def run(self) -> None:
@@ -95,8 +97,8 @@ class Processor:
                 return 0
             batch = [self._normalise(row) for row in rows]
             try:
-                for stage in (symbolicate_batch, group_batch):
-                    await stage(conn, [w for w in batch if w.ok])
+                await symbolicate_batch(conn, [w for w in batch if w.ok], self._artifacts)
+                await group_batch(conn, [w for w in batch if w.ok])
             except _RETRYABLE:
                 raise
             except Exception as exc:  # noqa: BLE001 - isolate the event that breaks a stage

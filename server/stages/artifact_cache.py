@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections import OrderedDict
 
+from server.settings import Settings
 from symbolication import ArtifactValue
 
 Key = tuple[str, int]  # ('a', artifact id) or ('o', artifact object id)
@@ -46,3 +47,14 @@ class ArtifactCache:
         while len(self._entries) > self.max_items or self.bytes > self.max_bytes:
             _, (_, dropped) = self._entries.popitem(last=False)
             self.bytes -= dropped
+
+
+_per_process: dict[tuple[int, int], ArtifactCache] = {}
+
+
+def artifact_cache(settings: Settings) -> ArtifactCache:
+    """The process's cache of that size: processors in one process share what they parsed."""
+    size = (settings.artifact_cache_items, settings.artifact_cache_bytes)
+    if size not in _per_process:
+        _per_process[size] = ArtifactCache(*size)
+    return _per_process[size]

@@ -18,7 +18,6 @@ import asyncpg
 from protocol import Event
 from server.artifacts import debug_id_key, release_key
 from server.db import artifacts as artifacts_sql
-from server.settings import Settings
 from server.stages.artifact_cache import ArtifactCache, Key
 from server.stages.work import Work
 from symbolication import (
@@ -33,18 +32,6 @@ from symbolication import (
 )
 
 log = logging.getLogger(__name__)
-_cache: ArtifactCache | None = None
-
-
-def artifact_cache() -> ArtifactCache:
-    """The process's LRU, sized from the settings on first use."""
-    global _cache
-    if _cache is None:
-        settings = Settings.from_env()
-        _cache = ArtifactCache(settings.artifact_cache_items, settings.artifact_cache_bytes)
-    return _cache
-
-
 @dataclass
 class _Job:
     work: Work
@@ -57,8 +44,11 @@ class _Job:
         return self.work.project_id, self.event.release or "", self.event.dist or ""
 
 
-async def symbolicate_batch(conn: asyncpg.Connection, batch: list[Work]) -> None:
-    """Rewrite ``work.event`` in place for events that have something to symbolicate."""
+async def symbolicate_batch(conn: asyncpg.Connection, batch: list[Work], cache: ArtifactCache) -> None:
+    """Rewrite ``work.event`` in place for events that have something to symbolicate.
+
+    ``cache`` holds parsed artifacts across batches; the worker keeps one per process.
+    """
     await expand_minidumps(conn, batch)
     jobs = [_Job(w, w.event) for w in batch if w.event is not None and needed_artifacts(w.event)]
     if not jobs:
@@ -70,7 +60,7 @@ async def symbolicate_batch(conn: asyncpg.Connection, batch: list[Work]) -> None
             break
         for job, ref in wanted:
             job.tried.add(ref)
-        await _fetch(conn, wanted)
+        await _fetch(conn, wanted, cache)
     missing: list[tuple[int, list[str]]] = []
     for job in jobs:
         try:
@@ -101,7 +91,7 @@ def _lookups(n: int, scope: tuple[int, str, str], ref: ArtifactRef) -> list[arti
     return [artifacts_sql.Lookup(n, i, project_id, release, dist, ref.kind, name=name) for i, name in enumerate(names)]
 
 
-async def _fetch(conn: asyncpg.Connection, wanted: list[tuple[_Job, ArtifactRef]]) -> None:
+async def _fetch(conn: asyncpg.Connection, wanted: list[tuple[_Job, ArtifactRef]], cache: ArtifactCache) -> None:
     """Answer every (job, ref) of one round: one lookup query, one bytes query for LRU misses."""
     numbers: dict[tuple[tuple[int, str, str], ArtifactRef], int] = {}
     lookups: list[artifacts_sql.Lookup] = []
@@ -114,7 +104,6 @@ async def _fetch(conn: asyncpg.Connection, wanted: list[tuple[_Job, ArtifactRef]
     for found in await artifacts_sql.resolve(conn, lookups):
         if found.n not in best or found.prio < best[found.n].prio:
             best[found.n] = found
-    cache = artifact_cache()
     values: dict[Key, ArtifactValue] = {}
     for found in best.values():
         hit = cache.get((found.source, found.row_id))
