@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 import os
 from collections.abc import AsyncIterator
@@ -74,6 +75,10 @@ class CrashdeskApp:
         app.state.pool = pool
         app.state.public_url = self.settings.public_url
         self.ingest = Ingest(self.settings, KeyCache(pool, self.settings.key_cache_seconds), writer)
+        # Everything loaded by now (framework, drivers, pools) lives as long as the process.
+        # Freezing it keeps the collector from rescanning it in every full collection, which
+        # paused the event loop ~45 ms each time under load and made most of the p99 latency.
+        gc.freeze()
         try:
             yield
         finally:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import logging
 import os
 import secrets
@@ -46,10 +47,15 @@ def _base_url(settings: Settings, host: str = "127.0.0.1", port: int = 8000) -> 
 
 
 def cmd_migrate(args: argparse.Namespace, settings: Settings) -> None:
-    async def go(conn: Any) -> list[str]:
-        return await migrate(conn)
+    async def go(url: str) -> list[str]:
+        conn = await connect(url)
+        try:
+            return await migrate(conn)
+        finally:
+            await conn.close()
 
-    applied = _with_db(settings, go)
+    with database_url(settings) as url:
+        applied = asyncio.run(go(url))
     _emit(args, {"applied": applied}, f"applied: {', '.join(applied) or 'nothing (up to date)'}")
 
 
@@ -137,6 +143,7 @@ def cmd_worker(args: argparse.Namespace, settings: Settings) -> None:
             await migrate(conn)
         finally:
             await conn.close()
+        gc.freeze()  # as in serve: keep long-lived start-up objects out of every collection
         await asyncio.gather(*(Processor(url, settings, f"worker-{os.getpid()}-{n}").run() for n in range(args.concurrency)))
 
     with database_url(settings) as url:

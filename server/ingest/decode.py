@@ -15,6 +15,8 @@ import zstandard
 from server.ingest.errors import BadRequest, TooLarge, UnsupportedEncoding
 
 _IDENTITY = {"", "identity", "utf-8", "utf8"}
+_GZIP = 16 + zlib.MAX_WBITS
+_MAX_MEMBERS = 64  # a gzip body of many empty members would cost CPU for nothing
 
 
 def _too_large(encoding: str, cap: int) -> TooLarge:
@@ -22,13 +24,23 @@ def _too_large(encoding: str, cap: int) -> TooLarge:
 
 
 def _zlib(body: bytes, cap: int, wbits: int, name: str) -> bytes:
-    d = zlib.decompressobj(wbits)
-    out = d.decompress(body, cap + 1)
-    if len(out) > cap or d.unconsumed_tail:
-        raise _too_large(name, cap)
-    if not d.eof:
-        raise BadRequest(f"{name} body is truncated")
-    return out
+    parts: list[bytes] = []
+    size = 0
+    while True:
+        if len(parts) == _MAX_MEMBERS:
+            raise BadRequest(f"{name} body has more than {_MAX_MEMBERS} members")
+        d = zlib.decompressobj(wbits)
+        out = d.decompress(body, cap - size + 1)
+        size += len(out)
+        if size > cap or d.unconsumed_tail:
+            raise _too_large(name, cap)
+        if not d.eof:
+            raise BadRequest(f"{name} body is truncated")
+        parts.append(out)
+        # A gzip body may be several members one after the other (RFC 1952 2.2); each is read.
+        body = d.unused_data
+        if wbits != _GZIP or body[:2] != b"\x1f\x8b":
+            return b"".join(parts)
 
 
 def decompress(body: bytes, content_encoding: str, cap: int) -> bytes:
@@ -40,7 +52,7 @@ def decompress(body: bytes, content_encoding: str, cap: int) -> bytes:
                 raise TooLarge(f"body is {len(body)} bytes, over the limit of {cap}")
             return body
         if encoding in ("gzip", "x-gzip"):
-            return _zlib(body, cap, 16 + zlib.MAX_WBITS, "gzip")
+            return _zlib(body, cap, _GZIP, "gzip")
         if encoding == "deflate":
             # RFC 9110 deflate is zlib-wrapped; some clients send raw deflate.
             try:

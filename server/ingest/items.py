@@ -7,6 +7,7 @@ import uuid
 from typing import Any
 
 import msgspec
+import zstandard
 
 from protocol import Envelope, EnvelopeError, parse_envelope
 from server.ingest.errors import BadRequest, TooLarge
@@ -25,6 +26,7 @@ class _Head(msgspec.Struct):
 
 
 _head_decoder = msgspec.json.Decoder(_Head)
+_compressor = zstandard.ZstdCompressor(level=1)
 _OBJECT_START = re.compile(rb"[ \t\r\n]*\{")  # match() looks at the start without copying the payload
 _CANONICAL_ID = re.compile(r"[0-9a-f]{32}")
 
@@ -54,7 +56,7 @@ def _event_row(project_id: int, payload: bytes, header_id: str | None, settings:
     except RecursionError:
         raise BadRequest(f"{where} is nested too deeply") from None
     event_id = normalize_event_id(head.event_id, where) or header_id or uuid.uuid4().hex
-    return EventRow(project_id=project_id, event_id=event_id, payload=payload)
+    return EventRow(project_id=project_id, event_id=event_id, payload=_compressor.compress(payload))
 
 
 def from_store(project_id: int, body: bytes, settings: Settings) -> tuple[Submission, str]:

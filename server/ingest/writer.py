@@ -14,7 +14,6 @@ from collections import Counter
 
 import asyncpg
 import msgspec
-import zstandard
 
 from server.db import events as events_sql
 
@@ -24,14 +23,7 @@ log = logging.getLogger(__name__)
 class EventRow(msgspec.Struct, frozen=True):
     project_id: int
     event_id: str
-    payload: bytes  # the event JSON; stored zstd-compressed by the writer
-
-
-def _compressed(rows: list[EventRow]) -> list[EventRow]:
-    # Runs in a thread: zstandard releases the GIL, so a batch compresses on another core
-    # while the event loop keeps serving requests. A compressor per call: they are not thread-safe.
-    compress = zstandard.ZstdCompressor(level=1).compress
-    return [EventRow(r.project_id, r.event_id, compress(r.payload)) for r in rows]
+    payload: bytes
 
 
 class AttachmentRow(msgspec.Struct, frozen=True):
@@ -96,8 +88,6 @@ class GroupCommitWriter:
         self, conn: asyncpg.Connection, batch: list[tuple[Submission, asyncio.Future[None]]]
     ) -> asyncpg.Connection:
         events = [e for s, _ in batch for e in s.events]
-        if events:
-            events = await asyncio.to_thread(_compressed, events)
         attachments = [a for s, _ in batch for a in s.attachments]
         counts = Counter(c for s, _ in batch for c in s.counts)
         try:
