@@ -128,7 +128,7 @@ def _timestamp(value: object, fallback: float | None) -> float | None:
         except ValueError:
             return fallback
         if parsed.tzinfo is None:
-            parsed = parsed.replace(tzinfo=dt.timezone.utc)
+            parsed = parsed.replace(tzinfo=dt.UTC)
         return parsed.timestamp()
     return fallback
 

@@ -72,7 +72,7 @@ def occurred_at(event: Event, received: dt.datetime) -> dt.datetime:
     if event.timestamp is None:
         return received
     try:
-        when = dt.datetime.fromtimestamp(event.timestamp, tz=dt.timezone.utc)
+        when = dt.datetime.fromtimestamp(event.timestamp, tz=dt.UTC)
     except (OverflowError, OSError, ValueError):
         return received
     if when > received + dt.timedelta(minutes=5) or when.year < 2000:

@@ -20,8 +20,8 @@ from server.database import connect
 from server.db import clusters as clusters_sql
 from server.db import events as events_sql
 from server.settings import Settings
-from server.stages.group import group_batch
 from server.stages.artifact_cache import artifact_cache
+from server.stages.group import group_batch
 from server.stages.symbolicate import symbolicate_batch
 from server.stages.work import Work
 

@@ -13,6 +13,7 @@ from dedupe import GroupingConfig, InvalidRule, validate_rules
 from server.api.auth import require_token
 from server.api.routes import project_of
 from server.api.schemas import ClusterDetailOut, ClusterMerge, ClusterOut, ClusterPage, ClusterUpdate, MergeResult
+from server.db import cluster_admin
 from server.db import clusters as clusters_sql
 
 Sort = Literal["count", "last_seen", "first_seen"]
@@ -40,7 +41,7 @@ class ClusterController(Controller):
         offset: int = Parameter(default=0, ge=0),
     ) -> ClusterPage:
         await project_of(request, project_id)
-        rows = await clusters_sql.list_clusters(
+        rows = await cluster_admin.list_clusters(
             request.app.state.pool, project_id, status=status, release=release, environment=environment,
             sort=sort, limit=limit, offset=offset,
         )
@@ -50,10 +51,10 @@ class ClusterController(Controller):
     async def get_cluster(self, request: Request[Any, Any, Any], project_id: int, cluster_id: int) -> ClusterDetailOut:
         await project_of(request, project_id)
         pool = request.app.state.pool
-        row = await clusters_sql.get_cluster(pool, project_id, cluster_id)
+        row = await cluster_admin.get_cluster(pool, project_id, cluster_id)
         if row is None:
             raise NotFoundException(f"cluster {cluster_id} not found in project {project_id}")
-        details = await clusters_sql.cluster_details(pool, cluster_id)
+        details = await cluster_admin.cluster_details(pool, cluster_id)
         return ClusterDetailOut(_out(row), **{k: [dict(r) for r in v] for k, v in details.items()})
 
     @patch("/clusters/{cluster_id:int}")
@@ -64,19 +65,19 @@ class ClusterController(Controller):
         if data.status not in ("unresolved", "resolved", "ignored"):
             raise ValidationException(f"status must be unresolved, resolved or ignored, not {data.status!r}")
         pool = request.app.state.pool
-        if not await clusters_sql.set_status(pool, project_id, cluster_id, data.status):
+        if not await cluster_admin.set_status(pool, project_id, cluster_id, data.status):
             raise NotFoundException(f"cluster {cluster_id} not found in project {project_id}")
-        return _out(await clusters_sql.get_cluster(pool, project_id, cluster_id))
+        return _out(await cluster_admin.get_cluster(pool, project_id, cluster_id))
 
     @post("/clusters/{cluster_id:int}/merge", status_code=200)
     async def merge(self, request: Request[Any, Any, Any], project_id: int, cluster_id: int, data: ClusterMerge) -> MergeResult:
         """Fold the listed clusters into this one; their future events follow."""
         await project_of(request, project_id)
         async with request.app.state.pool.acquire() as conn, conn.transaction():
-            target = await clusters_sql.get_cluster(conn, project_id, cluster_id)
+            target = await cluster_admin.get_cluster(conn, project_id, cluster_id)
             if target is None or target["merged_into"] is not None:
                 raise NotFoundException(f"cluster {cluster_id} not found (or merged into another) in project {project_id}")
-            merged = await clusters_sql.merge(conn, project_id, cluster_id, data.cluster_ids)
+            merged = await cluster_admin.merge(conn, project_id, cluster_id, data.cluster_ids)
         return MergeResult(cluster_id, merged)
 
     @post("/clusters/{cluster_id:int}/unmerge", status_code=200)
@@ -84,7 +85,7 @@ class ClusterController(Controller):
         """Split the listed clusters back out; the events of their hashes go with them."""
         await project_of(request, project_id)
         async with request.app.state.pool.acquire() as conn, conn.transaction():
-            split = await clusters_sql.unmerge(conn, project_id, cluster_id, data.cluster_ids)
+            split = await cluster_admin.unmerge(conn, project_id, cluster_id, data.cluster_ids)
         return MergeResult(cluster_id, split)
 
     @get("/grouping-config")

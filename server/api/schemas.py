@@ -91,6 +91,7 @@ class ClusterDetailOut(msgspec.Struct, frozen=True):
     releases: list[dict[str, Any]]
     environments: list[dict[str, Any]]
     merged: list[dict[str, Any]]
+    notes: list[dict[str, Any]]  # what symbolication or parsing noted on recent events (missing artifacts, ...)
     latest_events: list[dict[str, Any]]
 
 

@@ -18,6 +18,7 @@ from tests.server.symbolication_support import (
     TEST_APP_DEBUG_ID,
     TEST_APP_SYM,
     TEST_DMP,
+    api,
     cli_json,
     frames,
     post_minidump,
@@ -187,6 +188,8 @@ def test_late_source_map_reprocesses_by_release(project: Project, tmp_path) -> N
     event_id = store(project, _bugsink_event(event_file, debug_ids=False))
     before = processed(project, event_id)
     assert any("bundled.min.js" in n for n in before["notes"]), before["notes"]
+    cluster = httpx.get(api(project, f"/clusters/{before['cluster_id']}"), headers=project.auth).json()
+    assert any("bundled.min.js" in n["note"] and n["events"] == 1 for n in cluster["notes"]), cluster["notes"]
     paths = []
     for url, data in _bundle(bundle).items():
         (tmp_path / url[2:]).write_bytes(data)

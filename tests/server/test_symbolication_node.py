@@ -10,8 +10,6 @@ import os
 import subprocess
 from pathlib import Path
 
-import pytest
-
 from tests.conftest import Project
 from tests.server.symbolication_support import cli_json, frames, processed, upload_cli
 from tests.support import REPO

@@ -66,7 +66,7 @@ async def _setup(url: str) -> tuple[object, int]:
 
 
 def _batch(project_id: int, events: list[Event]) -> list[Work]:
-    now = dt.datetime.now(dt.timezone.utc)
+    now = dt.datetime.now(dt.UTC)
     return [Work(i + 1, project_id, e.event_id, now, event=e) for i, e in enumerate(events)]
 
 
@@ -124,8 +124,8 @@ def test_missing_artifacts_become_notes_and_keys(make_database, fresh_cache: Art
                 row_ids.append(await conn.fetchval(
                     "INSERT INTO events (project_id, event_id, payload, status) VALUES ($1, $2::uuid, '', 'processed') RETURNING id",
                     project_id, event.event_id))
-            batch = [Work(row_ids[0], project_id, other.event_id, dt.datetime.now(dt.timezone.utc), event=other),
-                     Work(row_ids[1], project_id, native.event_id, dt.datetime.now(dt.timezone.utc), event=native)]
+            batch = [Work(row_ids[0], project_id, other.event_id, dt.datetime.now(dt.UTC), event=other),
+                     Work(row_ids[1], project_id, native.event_id, dt.datetime.now(dt.UTC), event=native)]
             async with conn.transaction():
                 await stage.symbolicate_batch(conn, batch, fresh_cache)
             assert batch[0].event == other and any(URL in n for n in batch[0].notes)

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 import symbolic
 
-from tests.symbolication.helpers import BUGSINK, GLITCHTIP, RUST_MINIDUMP, SOURCEMAPS, SYMBOLIC, bundle_files
 from symbolication import ArtifactError, build_symcache, inspect_artifact, load_artifact
+from tests.symbolication.helpers import BUGSINK, GLITCHTIP, RUST_MINIDUMP, SOURCEMAPS, SYMBOLIC, bundle_files
 
 TEST_APP_SYM = RUST_MINIDUMP / "symbols/test_app.pdb/5A9832E5287241C1838ED98914E9B7FF1/test_app.sym"
 

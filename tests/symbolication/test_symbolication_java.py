@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from tests.symbolication.helpers import SYMBOLIC
 from protocol import DebugImage, Event, ExceptionValue, Frame
 from symbolication import ArtifactRef, load_artifact, needed_artifacts, symbolicate
+from tests.symbolication.helpers import SYMBOLIC
 
 UUID = "a48ca62b-df26-544e-a8b9-2a5ce210d1d5"
 REF = ArtifactRef(kind="proguard", debug_id=UUID)

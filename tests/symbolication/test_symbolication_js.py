@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from tests.symbolication.helpers import BUGSINK, GLITCHTIP, SOURCEMAPS, bundle_files, load_event
 from protocol import DebugImage, Event, ExceptionValue, Frame
 from symbolication import ArtifactRef, load_artifact, needed_artifacts, symbolicate
+from tests.symbolication.helpers import BUGSINK, GLITCHTIP, SOURCEMAPS, bundle_files, load_event
 
 DEMO_ID = "00000000-0000-4000-8000-00000000de70"  # demo.js.map has none; the event names one
 

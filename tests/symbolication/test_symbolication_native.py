@@ -6,7 +6,6 @@ from pathlib import Path
 
 import pytest
 
-from tests.symbolication.helpers import FIXTURES, RUST_MINIDUMP, SYMBOLIC, load_event
 from protocol import Event
 from symbolication import (
     ArtifactError,
@@ -17,6 +16,7 @@ from symbolication import (
     parse_minidump,
     symbolicate,
 )
+from tests.symbolication.helpers import FIXTURES, RUST_MINIDUMP, SYMBOLIC, load_event
 
 TEST_APP_SYM = RUST_MINIDUMP / "symbols/test_app.pdb/5A9832E5287241C1838ED98914E9B7FF1/test_app.sym"
 CRASH_CLIENT_SYM = RUST_MINIDUMP / "symbols/crash-client/509C0610949836F7B70BD88BCF03E5400/crash-client.sym"

@@ -1,0 +1,133 @@
+"""Cluster reads and edits for the API: lists, details, status, merge and unmerge."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import asyncpg
+
+from server.db.clusters import Conn, recompute
+
+_SORTS = {"count": "c.event_count DESC, c.id DESC", "last_seen": "c.last_seen DESC, c.id DESC", "first_seen": "c.first_seen DESC, c.id DESC"}
+_CLUSTER_COLUMNS = (
+    "c.id, c.project_id, c.title, c.culprit, c.level, c.platform, c.status, c.regressed_in_release, c.merged_into,"
+    " c.event_count, c.user_count, c.first_seen, c.last_seen, c.first_release, c.last_release, c.config_id"
+)
+
+
+async def list_clusters(
+    conn: Conn,
+    project_id: int,
+    *,
+    status: str | None,
+    release: str | None,
+    environment: str | None,
+    sort: str,
+    limit: int,
+    offset: int,
+) -> list[asyncpg.Record]:
+    """Clusters of a project (merged-away ones hidden); ``release``/``environment`` keep those seen there."""
+    return await conn.fetch(
+        f"SELECT {_CLUSTER_COLUMNS} FROM clusters c WHERE c.project_id = $1 AND c.merged_into IS NULL"
+        " AND ($2::text IS NULL OR c.status = $2)"
+        " AND ($3::text IS NULL OR EXISTS (SELECT 1 FROM cluster_release_stats r WHERE r.cluster_id = c.id AND r.release = $3))"
+        " AND ($4::text IS NULL OR EXISTS (SELECT 1 FROM cluster_environment_stats v"
+        "      WHERE v.cluster_id = c.id AND v.environment = $4))"
+        f" ORDER BY {_SORTS[sort]} LIMIT $5 OFFSET $6",
+        project_id,
+        status,
+        release,
+        environment,
+        limit,
+        offset,
+    )
+
+
+async def get_cluster(conn: Conn, project_id: int, cluster_id: int) -> asyncpg.Record | None:
+    return await conn.fetchrow(
+        f"SELECT {_CLUSTER_COLUMNS} FROM clusters c WHERE c.project_id = $1 AND c.id = $2", project_id, cluster_id
+    )
+
+
+async def cluster_details(conn: Conn, cluster_id: int) -> dict[str, list[asyncpg.Record]]:
+    return {
+        "fingerprints": await conn.fetch(
+            "SELECT hash, cluster_id, config_id, origin, score, created_at FROM cluster_fingerprints"
+            " WHERE cluster_id IN (SELECT id FROM clusters WHERE id = $1 OR merged_into = $1) ORDER BY created_at",
+            cluster_id,
+        ),
+        "releases": await conn.fetch(
+            "SELECT release, count, first_seen, last_seen FROM cluster_release_stats WHERE cluster_id = $1"
+            " ORDER BY first_seen",
+            cluster_id,
+        ),
+        "environments": await conn.fetch(
+            "SELECT environment, count FROM cluster_environment_stats WHERE cluster_id = $1 ORDER BY count DESC", cluster_id
+        ),
+        "merged": await conn.fetch("SELECT id, title FROM clusters WHERE merged_into = $1 ORDER BY id", cluster_id),
+        "notes": await conn.fetch(
+            "SELECT note, count(*) AS events FROM (SELECT unnest(notes) AS note FROM"
+            " (SELECT notes FROM events WHERE cluster_id = $1 ORDER BY id DESC LIMIT 200) recent) n"
+            " GROUP BY note ORDER BY count(*) DESC, note LIMIT 20",
+            cluster_id,
+        ),
+        "latest_events": await conn.fetch(
+            "SELECT replace(event_id::text, '-', '') AS event_id, occurred_at, release FROM events"
+            " WHERE cluster_id = $1 ORDER BY id DESC LIMIT 10",
+            cluster_id,
+        ),
+    }
+
+
+async def set_status(conn: Conn, project_id: int, cluster_id: int, status: str) -> bool:
+    done = await conn.execute(
+        "UPDATE clusters SET status = $3, regressed_in_release = CASE WHEN $3 = 'resolved' THEN NULL"
+        " ELSE regressed_in_release END WHERE project_id = $1 AND id = $2",
+        project_id,
+        cluster_id,
+        status,
+    )
+    return done.endswith(" 1")
+
+
+async def merge(conn: asyncpg.Connection, project_id: int, target: int, sources: Sequence[int]) -> list[int]:
+    """Fold ``sources`` into ``target``; later events of their hashes follow. Returns the merged ids."""
+    ids = await conn.fetch(
+        "SELECT id FROM clusters WHERE project_id = $1 AND id = ANY($2::bigint[]) AND id <> $3 ORDER BY id FOR UPDATE",
+        project_id,
+        list(sources),
+        target,
+    )
+    merged = [r["id"] for r in ids]
+    if not merged:
+        return []
+    await conn.execute(
+        "UPDATE clusters SET merged_into = $2 WHERE project_id = $3 AND (id = ANY($1::bigint[]) OR merged_into = ANY($1::bigint[]))",
+        merged,
+        target,
+        project_id,
+    )
+    await conn.execute("UPDATE events SET cluster_id = $2 WHERE cluster_id = ANY($1::bigint[])", merged, target)
+    await recompute(conn, [target, *merged])
+    return merged
+
+
+async def unmerge(conn: asyncpg.Connection, project_id: int, target: int, sources: Sequence[int]) -> list[int]:
+    """Split clusters back out of ``target``: their hashes and the events of those hashes return."""
+    rows = await conn.fetch(
+        "UPDATE clusters SET merged_into = NULL WHERE project_id = $1 AND merged_into = $2 AND id = ANY($3::bigint[])"
+        " RETURNING id",
+        project_id,
+        target,
+        list(sources),
+    )
+    split = sorted(r["id"] for r in rows)
+    if not split:
+        return []
+    await conn.execute(
+        "UPDATE events SET cluster_id = grouping_cluster_id WHERE cluster_id = $1 AND grouping_cluster_id = ANY($2::bigint[])",
+        target,
+        split,
+    )
+    await recompute(conn, [target, *split])
+    return split
