@@ -17,8 +17,8 @@ from litestar.exceptions import HTTPException, NotFoundException
 from litestar.status_codes import HTTP_201_CREATED
 
 from server import artifacts
-from server.api.auth import organization_of, require_token
-from server.db import tenancy
+from server.api.auth import require_token
+from server.api.routes import project_of
 from server.settings import Settings
 
 
@@ -27,15 +27,8 @@ class UploadOut(msgspec.Struct, frozen=True):
     requeued_events: int  # events that lacked one of these files, sent back to processing
 
 
-async def _check_project(request: Request[Any, Any, Any], project_id: int) -> None:
-    try:
-        await tenancy.project_in_org(request.app.state.pool, organization_of(request), project_id)
-    except Exception as exc:
-        raise NotFoundException(f"project {project_id} not found") from exc
-
-
 async def _upload(request: Request[Any, Any, Any], project_id: int, release: str, settings: Settings) -> UploadOut:
-    await _check_project(request, project_id)
+    await project_of(request, project_id)
     form = await request.form()
     files = [(k, v) for k, v in form.multi_items() if isinstance(v, UploadFile)]
     if not files:
@@ -60,7 +53,7 @@ async def _upload(request: Request[Any, Any, Any], project_id: int, release: str
 
 
 async def _delete(request: Request[Any, Any, Any], project_id: int, release: str, artifact_id: int) -> None:
-    await _check_project(request, project_id)
+    await project_of(request, project_id)
     if not await artifacts.delete(request.app.state.pool, project_id, release, artifact_id):
         where = f"release {release}" if release else "the release-less artifacts"
         raise NotFoundException(f"artifact {artifact_id} not found in {where} of project {project_id}")
@@ -86,12 +79,12 @@ def controller(settings: Settings) -> type[Controller]:
 
         @get("/releases/{release:str}/artifacts/")
         async def list_release(self, request: Request[Any, Any, Any], project_id: int, release: str) -> list[artifacts.ArtifactOut]:
-            await _check_project(request, project_id)
+            await project_of(request, project_id)
             return await artifacts.list_release(request.app.state.pool, project_id, release)
 
         @get("/artifacts/")
         async def list_by_debug_id(self, request: Request[Any, Any, Any], project_id: int) -> list[artifacts.ArtifactOut]:
-            await _check_project(request, project_id)
+            await project_of(request, project_id)
             return await artifacts.list_release(request.app.state.pool, project_id, "")
 
         @delete("/releases/{release:str}/artifacts/{artifact_id:int}")

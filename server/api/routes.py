@@ -16,6 +16,7 @@ from server.api.schemas import AttachmentOut, EventOut, EventPage, EventSummaryO
 from server.db import events as events_sql
 from server.db import tenancy
 from server.dsn import dsn_for
+from server.errors import NotFound
 
 _dctx = zstandard.ZstdDecompressor()
 
@@ -85,8 +86,8 @@ async def project_of(request: Request[Any, Any, Any], project_id: int) -> tenanc
     """The project, if it belongs to the token's organization; otherwise 404 (not 403: no probing)."""
     try:
         return await tenancy.project_in_org(request.app.state.pool, organization_of(request), project_id)
-    except Exception as exc:
-        raise NotFoundException(f"project {project_id} not found") from exc
+    except NotFound:
+        raise NotFoundException(f"project {project_id} not found") from None
 
 
 def _summary(row: Any) -> EventSummaryOut:

@@ -44,7 +44,7 @@ def normalize_event_id(value: object, where: str) -> str | None:
         raise BadRequest(f"{where} event_id {value[:64]!r} is not 32 hex digits") from None
 
 
-def _event_row(project_id: int, payload: bytes, header_id: str | None, settings: Settings, where: str) -> EventRow:
+def event_row(project_id: int, payload: bytes, header_id: str | None, settings: Settings, where: str) -> EventRow:
     if len(payload) > settings.max_event_bytes:
         raise TooLarge(f"{where} is {len(payload)} bytes, over the event limit of {settings.max_event_bytes}")
     if _OBJECT_START.match(payload) is None:
@@ -60,7 +60,7 @@ def _event_row(project_id: int, payload: bytes, header_id: str | None, settings:
 
 
 def from_store(project_id: int, body: bytes, settings: Settings) -> tuple[Submission, str]:
-    row = _event_row(project_id, body, None, settings, "event")
+    row = event_row(project_id, body, None, settings, "event")
     return Submission(events=(row,)), row.event_id
 
 
@@ -72,7 +72,7 @@ def from_envelope(project_id: int, envelope: Envelope, settings: Settings) -> tu
     for number, item in enumerate(envelope.items, 1):
         where = f"item {number} ({item.type})"
         if item.type in EVENT_TYPES:
-            events.append(_event_row(project_id, item.payload, header_id, settings, where))
+            events.append(event_row(project_id, item.payload, header_id, settings, where))
         elif item.type in ATTACHMENT_TYPES:
             if len(item.payload) > settings.max_attachment_bytes:
                 raise TooLarge(f"{where} is {len(item.payload)} bytes, over the limit of {settings.max_attachment_bytes}")

@@ -17,7 +17,7 @@ import msgspec
 import multipart
 
 from server.ingest.errors import BadRequest, TooLarge
-from server.ingest.items import _event_row, normalize_event_id
+from server.ingest.items import event_row, normalize_event_id
 from server.ingest.writer import AttachmentRow, Submission
 from server.settings import Settings
 
@@ -64,7 +64,7 @@ def from_multipart(project_id: int, body: bytes, content_type: str, settings: Se
     contexts = event.get("contexts") if isinstance(event.get("contexts"), dict) else {}
     event.update(event_id=event_id, platform=event.get("platform") or "native", level=event.get("level") or "fatal",
                  contexts={**contexts, "minidump": {"attachment": dump[0]}})
-    row = _event_row(project_id, msgspec.json.encode(event), event_id, settings, "minidump event")
+    row = event_row(project_id, msgspec.json.encode(event), event_id, settings, "minidump event")
     attachments = [AttachmentRow(project_id, event_id, dump[0], "application/x-dmp", "event.minidump", dump[1])]
     taken = {dump[0]}
     for name, ctype, data in files:
