@@ -70,8 +70,7 @@ def to_norm(frame: Frame, platform: str, config: GroupingConfig) -> NormFrame:
     if fam == "native":
         module = normalize.image_name(frame.package) or path.rsplit("/", 1)[-1]
     elif fam == "javascript":
-        # the same script is served from different roots; its file name identifies it
-        module = normalize.module_name(frame.module, fam) or path.rsplit("/", 1)[-1]
+        module = _js_module(path) or normalize.module_name(frame.module, fam) or ""
     else:
         module = normalize.module_name(frame.module, fam) or path
     return NormFrame(
@@ -81,6 +80,18 @@ def to_norm(frame: Frame, platform: str, config: GroupingConfig) -> NormFrame:
         in_app=_in_app(frame, fam, module, frame.module or path, config),
         family=fam,
     )
+
+
+_JS_EXTENSION = re.compile(r"\.(?:[cm]?[jt]sx?|html?)$")
+
+
+def _js_module(path: str) -> str:
+    """A script's identity: its file name without extension, whatever root served it (file://,
+    http://host/); SDKs disagree on ``module`` for the same file, so the path decides.
+    Engine-internal locations ("native code", "<anonymous>") stay as they are, to be dropped."""
+    if path in JS_NOISE_FILES:
+        return path
+    return _JS_EXTENSION.sub("", path.rsplit("/", 1)[-1])
 
 
 def drop_noise(frames: list[NormFrame], hints: Hints) -> list[NormFrame]:

@@ -20,7 +20,8 @@ def grouping_of(path: Path):  # type: ignore[no-untyped-def]
 
 
 def test_the_same_error_from_chrome_firefox_safari_and_edge_groups_together() -> None:
-    names = ["chrome", "firefox", "safari", "edge"]
+    """Served from file:// and from http://host/, by four engines: one bug, one group."""
+    names = ["chrome", "firefox", "safari", "edge", "http-chrome", "http-firefox", "http-safari", "http-edge"]
     hashes = {n: grouping_of(SENTRY / f"javascript-xbrowser-{n}.json").hashes[0] for n in names}
     assert len(set(hashes.values())) == 1, hashes
 
