@@ -104,7 +104,7 @@ def analyse(event: Event, config: GroupingConfig, notes: list[str]) -> Analysis:
     exc = event.exceptions[idx] if idx is not None else None
     exc_type = (exc.type or "").strip() if exc else ""
     value = (exc.value or "") if exc else (event.message_template or event.message or "")
-    frames = normalise_frames(_raw_frames(event, exc), event.platform, config, notes)
+    frames = normalise_frames(_raw_frames(event, exc), event.platform, config, notes, event.debug_images)
     app = tuple(f for f in frames if f.in_app)
     if app:
         mode = "in-app"

@@ -14,7 +14,7 @@ import msgspec
 
 from dedupe import normalize
 from dedupe.model import GroupingConfig, NormFrame
-from protocol.model import Frame
+from protocol.model import DebugImage, Frame
 
 # Frames at the innermost end that are the crash reporting machinery, not the crash:
 # everything from the outermost match inwards is set aside (Sentry's ``^-group``).
@@ -152,11 +152,51 @@ def trim_machinery(frames: Sequence[NormFrame]) -> tuple[NormFrame, ...]:
     return tuple(frames)
 
 
+def _addr(value: str | None) -> int | None:
+    try:
+        return int(value, 16) if value else None
+    except ValueError:
+        return None
+
+
+def _image_table(images: Sequence[DebugImage]) -> list[tuple[int, int, str]]:
+    table = []
+    for img in images:
+        start = _addr(img.image_addr)
+        if start is not None and img.image_size:
+            name = normalize.image_name(img.code_file or img.debug_file) or "?"
+            table.append((start, start + img.image_size, name))
+    return table
+
+
+def _unsymbolicated(norm: NormFrame, frame: Frame, images: list[tuple[int, int, str]]) -> NormFrame:
+    """A native frame without a function name is named by module+offset instead of vanishing.
+
+    The offset into its image is the same in every process of one build (unlike the
+    absolute address under ASLR), so the same unsymbolicated crash still groups, and two
+    different crashes in one library do not collapse into "somewhere in libfoo.so".
+    """
+    if norm.function or norm.family != "native":
+        return norm
+    pc = _addr(frame.instruction_addr)
+    if pc is None:
+        return norm
+    base = _addr(frame.image_addr)
+    module = norm.module
+    if base is None:
+        hit = next(((start, name) for start, end, name in images if start <= pc < end), None)
+        if hit is None:
+            return norm
+        base, module = hit[0], module or hit[1]
+    return msgspec.structs.replace(norm, function=f"{module or '?'}+{pc - base:#x}", module=module)
+
+
 def normalise_frames(
-    frames: Sequence[Frame], platform: str, config: GroupingConfig, notes: list[str]
+    frames: Sequence[Frame], platform: str, config: GroupingConfig, notes: list[str], images: Sequence[DebugImage] = ()
 ) -> tuple[NormFrame, ...]:
     """Run every rule of ``FRAME_RULES`` in order; a failing rule becomes a note."""
-    current = [to_norm(f, platform, config) for f in frames]
+    table = _image_table(images)
+    current = [_unsymbolicated(to_norm(f, platform, config), f, table) for f in frames]
     for name, rule in FRAME_RULES:
         try:
             current = rule(current, {})

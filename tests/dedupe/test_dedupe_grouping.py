@@ -6,6 +6,7 @@ import msgspec
 import pytest
 
 from dedupe import CONFIG_ID, FingerprintRule, Grouping, GroupingConfig, Signature, group_event
+from protocol.model import DebugImage, Event, ExceptionValue, Frame
 from tests.dedupe.conftest import py_event, py_frame
 
 WEB = [py_frame("app.web", "handle", "body = view(req)", 40)]
@@ -156,3 +157,20 @@ def test_forced_fingerprint_with_default_keeps_the_default_tree_contributing() -
     assert g.components.children[0].contributes and "default" in (g.components.children[0].hint or "")
     h = one([*WEB, SITE], fingerprint=["tenant-a"])
     assert not h.components.children[0].contributes
+
+
+def _native(pcs: list[int], base: int = 0x7F0000000000) -> Event:
+    frames = tuple(Frame(instruction_addr=hex(base + pc), platform="native") for pc in pcs)
+    image = DebugImage(type="elf", code_file="/usr/lib/libengine.so", image_addr=hex(base), image_size=0x100000)
+    return Event(event_id="n", platform="native", exceptions=(ExceptionValue(type="SIGSEGV", frames=frames),),
+                 debug_images=(image,))
+
+
+def test_unsymbolicated_native_frames_are_named_by_module_and_offset() -> None:
+    """Same build, different load address (ASLR): one group. Another crash site in the same library: another."""
+    a = group_event(_native([0x1200, 0x3400, 0x5600]))
+    moved = group_event(_native([0x1200, 0x3400, 0x5600], base=0x7F1234000000))
+    elsewhere = group_event(_native([0x1200, 0x3400, 0x9990]))
+    assert a.hashes == moved.hashes
+    assert a.hashes != elsewhere.hashes
+    assert a.signature.frames[0] == "libengine.so+0x5600"
