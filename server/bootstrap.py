@@ -25,9 +25,11 @@ class FirstRun(msgspec.Struct, frozen=True):
 
 
 async def first_run(url: str, base_url: str) -> FirstRun | None:
+    """Record the URL the service announces; on an empty database, create the defaults."""
     conn = await connect(url)
     try:
         await migrate(conn)
+        await tenancy.set_instance_setting(conn, "public_url", base_url)
         async with conn.transaction():
             await conn.execute("LOCK TABLE organizations IN EXCLUSIVE MODE")
             if not await tenancy.is_empty(conn):

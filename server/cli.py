@@ -63,10 +63,12 @@ def cmd_createproject(args: argparse.Namespace, settings: Settings) -> None:
     async def go(conn: Any) -> dict[str, Any]:
         project_id = await tenancy.create_project(conn, args.org, args.project, args.platform)
         key = (await tenancy.project_keys(conn, project_id))[0]
-        return {"project_id": project_id, "organization": args.org, "project": args.project, "public_key": key}
+        announced = await tenancy.instance_setting(conn, "public_url")
+        base = settings.public_url or announced or _base_url(settings)
+        dsn = bootstrap.dsn(base, key, project_id)
+        return {"project_id": project_id, "organization": args.org, "project": args.project, "public_key": key, "dsn": dsn}
 
     out = _with_db(settings, go)
-    out["dsn"] = bootstrap.dsn(_base_url(settings), out["public_key"], out["project_id"])
     _emit(args, out, f"project {args.org}/{args.project} (id {out['project_id']})\nDSN: {out['dsn']}")
 
 

@@ -182,3 +182,17 @@ async def organization_for_token(conn: asyncpg.Connection | asyncpg.Pool, token:
 
 async def is_empty(conn: asyncpg.Connection) -> bool:
     return not await conn.fetchval("SELECT EXISTS (SELECT 1 FROM organizations)")
+
+
+async def set_instance_setting(conn: asyncpg.Connection, key: str, value: str) -> None:
+    await conn.execute(
+        "INSERT INTO instance_settings (key, value) VALUES ($1, $2)"
+        " ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value, updated_at = now()",
+        key,
+        value,
+    )
+
+
+async def instance_setting(conn: asyncpg.Connection, key: str) -> str | None:
+    value = await conn.fetchval("SELECT value FROM instance_settings WHERE key = $1", key)
+    return str(value) if value is not None else None

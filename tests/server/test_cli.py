@@ -24,6 +24,9 @@ def test_first_serve_prints_dsn_and_login_once(make_database, tmp_path: Path) ->
     assert [p["slug"] for p in projects] == ["default"]
     assert dsn.split("@")[0] == projects[0]["dsn"][0].split("@")[0]  # same key, whatever the port
 
+    made = cli(url, "createproject", "acme", "web")  # another terminal, no CRASHDESK_PUBLIC_URL
+    assert made["dsn"].startswith(f"http://{made['public_key']}@{again.base_url.split('//')[1]}/")
+
 
 def test_scripted_commands_print_json(make_database) -> None:  # type: ignore[no-untyped-def]
     url = make_database()
