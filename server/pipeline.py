@@ -41,17 +41,20 @@ def decode_payload(payload: bytes, max_depth: int) -> dict[str, object]:
 
 
 def json_depth(obj: object, limit: int) -> int:
-    """Nesting depth of ``obj``, stopping as soon as it passes ``limit``."""
-    deepest = 0
-    stack: list[tuple[object, int]] = [(obj, 1)]
-    while stack:
-        node, depth = stack.pop()
+    """Nesting depth of decoded JSON, level by level, stopping once it passes ``limit``."""
+    level = [obj]
+    depth = 0
+    while level:
+        depth += 1
         if depth > limit:
             return depth
-        deepest = max(deepest, depth)
-        children = node.values() if isinstance(node, dict) else node if isinstance(node, list) else ()
-        stack.extend((c, depth + 1) for c in children if isinstance(c, (dict, list)))
-    return deepest
+        deeper = []
+        for node in level:
+            for child in node.values() if type(node) is dict else node:  # type: ignore[attr-defined]
+                if type(child) is dict or type(child) is list:
+                    deeper.append(child)
+        level = deeper
+    return depth
 
 
 def normalise(event_id: str, payload: bytes, received: dt.datetime, max_depth: int) -> Event:

@@ -151,7 +151,7 @@ def _explain(
         "reason": reason,
         "hashes": list(grouping.hashes),
         "matched_hash": matched,
-        "components": msgspec.to_builtins(grouping.components),
+        "components": grouping.components,  # a Struct: the jsonb codec encodes it directly
         "notes": list(grouping.notes),
     }
     if decision is not None:
