@@ -138,7 +138,7 @@ def _result(work: Work) -> tuple[object, ...]:
         event.release,
         event.environment,
         pipeline.title_of(event),
-        work.occurred_at,
+        work.when,
         work.cluster_id,
         work.grouping_cluster_id,
         work.grouping,

@@ -95,7 +95,7 @@ async def _group_project(
                     culprit=grouping.culprit,
                     level=grouping.level,
                     platform=grouping.platform,
-                    seen=work.occurred_at,
+                    seen=work.when,
                     config_id=grouping.config_id,
                     signature=_encode_sig.encode(grouping.signature),
                 )
@@ -110,7 +110,7 @@ async def _group_project(
                 fingerprints.append((project_id, h, owner, grouping.config_id, origin, score))
         work.cluster_id, work.grouping_cluster_id, work.grouping = target, owner, explanation
         if work.previous_cluster_id != target:
-            counters[target].add(work.occurred_at, event.release, event.environment, work.user_key)
+            counters[target].add(work.when, event.release, event.environment, work.user_key)
     await clusters_sql.add_fingerprints(conn, fingerprints)
     await clusters_sql.add_candidate_keys(conn, keys)
     await clusters_sql.set_signatures(conn, list(signatures.items()))

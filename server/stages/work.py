@@ -23,11 +23,12 @@ class Work:
     grouping_cluster_id: int | None = None  # the cluster its hash belongs to, before merges
     grouping: dict[str, Any] | None = None  # the explanation shown with the event
 
-    occurred_at: dt.datetime = dt.datetime.min  # the event's own time once normalised
+    occurred_at: dt.datetime | None = None  # the event's own time, once normalised
 
-    def __post_init__(self) -> None:
-        if self.occurred_at == dt.datetime.min:
-            self.occurred_at = self.received_at
+    @property
+    def when(self) -> dt.datetime:
+        """When it happened: the event's own time if plausible, else when it was received."""
+        return self.occurred_at or self.received_at
 
     @property
     def user_key(self) -> str | None:
