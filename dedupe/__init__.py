@@ -7,7 +7,7 @@ fetches clusters sharing a candidate key and asks ``decide`` which one (if any) 
 
 from dedupe.errors import DedupeError, InvalidRule
 from dedupe.fuzzy import decide, similarity
-from dedupe.grouping import group_event
+from dedupe.grouping import event_title, group_event
 from dedupe.model import (
     CONFIG_ID,
     Candidate,
@@ -24,6 +24,6 @@ from dedupe.rules import validate_rules
 
 __all__ = [
     "CONFIG_ID", "Candidate", "Component", "DedupeError", "Decision", "FingerprintRule", "Grouping",
-    "GroupingConfig", "InvalidRule", "Score", "Signature", "decide", "group_event", "parameterize",
+    "GroupingConfig", "InvalidRule", "Score", "Signature", "decide", "event_title", "group_event", "parameterize",
     "parameterize_all", "similarity", "validate_rules",
 ]

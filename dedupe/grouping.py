@@ -10,7 +10,8 @@ from protocol.model import Event
 TITLE_MAX = 200
 
 
-def _title(event: Event) -> str:
+def event_title(event: Event) -> str:
+    """One line naming the event: the last exception's type and first message line, or the message."""
     if event.exceptions:
         last = event.exceptions[-1]
         first_line = (last.value or "").strip().splitlines()[0] if (last.value or "").strip() else ""
@@ -54,7 +55,7 @@ def group_event(event: Event, config: GroupingConfig | None = None) -> Grouping:
         config_id=CONFIG_ID,
         hashes=hashes,
         components=components,
-        title=_title(event),
+        title=event_title(event),
         culprit=culprit,
         level=event.level,
         platform=event.platform,

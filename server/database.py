@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import asyncpg
+import msgspec
 
 from server.settings import Settings
 
@@ -43,16 +44,12 @@ async def _init_connection(conn: asyncpg.Connection) -> None:
 
 
 def _json_text(value: object) -> str:
-    import msgspec
-
     if isinstance(value, (bytes, str)):
         return value.decode() if isinstance(value, bytes) else value
     return msgspec.json.encode(value).decode()
 
 
 def _json_load(text: str) -> object:
-    import msgspec
-
     return msgspec.json.decode(text)
 
 

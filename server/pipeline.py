@@ -62,14 +62,6 @@ def normalise(event_id: str, payload: bytes, received: dt.datetime, max_depth: i
     return parse_event(data, event_id=event_id, received=received.timestamp())
 
 
-def title_of(event: Event) -> str:
-    if event.exceptions:
-        exc = event.exceptions[-1]
-        head = exc.type or "Error"
-        return f"{head}: {exc.value}"[:200] if exc.value else head[:200]
-    return (event.message or "<no message>").splitlines()[0][:200] if event.message else "<no message>"
-
-
 def occurred_at(event: Event, received: dt.datetime) -> dt.datetime:
     """The event's own time, unless it is absent or implausible (clock skew)."""
     if event.timestamp is None:
