@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime as dt
 import logging
 
 import asyncpg
@@ -23,6 +24,7 @@ from server.db import events as events_sql
 from server.settings import Settings
 from server.stages.artifact_cache import artifact_cache
 from server.stages.group import group_batch
+from server.stages.releases import ReleaseCache, release_batch
 from server.stages.symbolicate import symbolicate_batch
 from server.stages.work import Work
 
@@ -37,6 +39,7 @@ class Processor:
         self._name = name
         self._wake = asyncio.Event()
         self._artifacts = artifact_cache(settings)
+        self._releases = ReleaseCache()
         self.processed = 0
 
     async def run(self) -> None:
@@ -100,6 +103,7 @@ class Processor:
             try:
                 await symbolicate_batch(conn, [w for w in batch if w.ok], self._artifacts)
                 await group_batch(conn, [w for w in batch if w.ok])
+                await release_batch(conn, [w for w in batch if w.ok], self._releases, dt.datetime.now(dt.UTC))
             except _RETRYABLE:
                 raise
             except Exception as exc:  # noqa: BLE001 - isolate the event that breaks a stage
