@@ -21,7 +21,7 @@ from litestar.openapi import OpenAPIConfig
 
 from server.api import artifacts as artifacts_api
 from server.api.clusters import ClusterController
-from server.api.releases import ReleaseController
+from server.api.releases import ClusterReleaseController, ReleaseController
 from server.api.routes import ProjectController, health
 from server.database import connect, create_pool
 from server.errors import ConfigError
@@ -44,7 +44,7 @@ class CrashdeskApp:
         self.settings = settings
         self.ingest: Ingest | None = None
         self.litestar = Litestar(
-            route_handlers=[health, ProjectController, ClusterController, ReleaseController, artifacts_api.controller(settings)],
+            route_handlers=[health, ProjectController, ClusterController, ReleaseController, ClusterReleaseController, artifacts_api.controller(settings)],
             lifespan=[self._lifespan],
             openapi_config=OpenAPIConfig(title="Crashdesk API", version="0.1.0", path="/api/0/schema"),
             debug=False,

@@ -25,6 +25,7 @@ from server.settings import Settings
 from server.stages.artifact_cache import artifact_cache
 from server.stages.group import group_batch
 from server.stages.releases import ReleaseCache, release_batch
+from server.stages.sessions import aggregate_sessions
 from server.stages.symbolicate import symbolicate_batch
 from server.stages.work import Work
 
@@ -49,7 +50,7 @@ class Processor:
         try:
             while True:
                 try:
-                    done = await self.process_batch(conn)
+                    done = await self.process_batch(conn) + await aggregate_sessions(conn, self._releases)
                 except Exception as exc:  # noqa: BLE001 - the processor must outlive any one failure
                     log.error("%s: batch failed, will retry: %s", self._name, exc, exc_info=not isinstance(exc, _RETRYABLE))
                     await asyncio.sleep(1.0)

@@ -10,8 +10,11 @@ from litestar import Controller, Request, Response, get, patch, post
 from litestar.params import Parameter
 
 from server.api.auth import organization_of, require_token
-from server.errors import CrashdeskError
+from server.errors import CrashdeskError, Invalid
+from server.services import release_view as view
 from server.services import releases as service
+from server.services import resolution
+from server.services.release_view import ReleaseDetailOut
 from server.services.releases import (
     DeployCreate,
     DeployOut,
@@ -23,6 +26,7 @@ from server.services.releases import (
 )
 
 Version = Parameter(query="version", description="the release's version string, percent-encoded")
+KIND = Parameter(default="seen", description="seen (most recent first), new, regressed or resolved in it")
 
 
 def crashdesk_error(_: Request[Any, Any, Any], exc: CrashdeskError) -> Response[dict[str, Any]]:
@@ -47,13 +51,32 @@ class ReleaseController(Controller):
         package: str | None = Parameter(default=None, description="only this package's releases"),
         limit: int = Parameter(default=50, ge=1, le=500),
         cursor: str | None = Parameter(default=None, description="next_cursor of the previous page"),
-    ) -> ReleasesPage | ReleaseOut:
-        """A page of releases, newest version first; with ``?version=``, that one release."""
+        environment: str | None = Parameter(default=None, description="health of this environment only (with version)"),
+    ) -> ReleasesPage | ReleaseDetailOut:
+        """A page of releases, newest version first; with ``?version=``, that release's view:
+        its counts, clusters new, regressed and resolved in it, and its health."""
         pool = request.app.state.pool
         org = organization_of(request)
         if version is not None:
-            return await service.get_release(pool, org, project_id, version)
+            return await view.release_detail(pool, org, project_id, version, environment)
+        if environment is not None:
+            raise Invalid("environment goes with version (the health of one release)", "environment")
         return await service.list_releases(pool, org, project_id, package=package, limit=limit, cursor_=cursor)
+
+    @get("/clusters/")
+    async def clusters(
+        self,
+        request: Request[Any, Any, Any],
+        project_id: int,
+        version: str = Version,
+        kind: view.Kind = KIND,
+        limit: int = Parameter(default=50, ge=1, le=500),
+        cursor: str | None = Parameter(default=None, description="next_cursor of the previous page"),
+    ) -> view.ReleaseClustersPage:
+        """Clusters of one release."""
+        return await view.release_clusters(
+            request.app.state.pool, organization_of(request), project_id, version, kind, limit=limit, cursor_=cursor
+        )
 
     @post("/")
     async def create(self, request: Request[Any, Any, Any], project_id: int, data: ReleaseCreate) -> Response[ReleaseOut]:
@@ -81,3 +104,35 @@ class ReleaseController(Controller):
     ) -> DeployOut:
         """Record a deploy of the release to an environment."""
         return await service.add_deploy(request.app.state.pool, organization_of(request), project_id, version, data)
+
+
+class ClusterReleaseController(Controller):
+    """A cluster's releases and its activity log (status changes: who or what, when, from, to)."""
+
+    path = "/api/0/projects/{project_id:int}/clusters/{cluster_id:int}"
+    guards = [require_token]
+    exception_handlers = {CrashdeskError: crashdesk_error}
+
+    @get("/releases/")
+    async def releases(self, request: Request[Any, Any, Any], project_id: int, cluster_id: int) -> view.ClusterReleasesOut:
+        """Its first and last release, and its events per release, newest version first."""
+        return await view.cluster_releases(request.app.state.pool, organization_of(request), project_id, cluster_id)
+
+    @get("/resolution/")
+    async def cluster_resolution(self, request: Request[Any, Any, Any], project_id: int, cluster_id: int) -> resolution.Resolution:
+        """Status, what it is resolved in (the one source of "fixed in"), ignored until, regressed in."""
+        return await resolution.get_resolution(request.app.state.pool, organization_of(request), project_id, cluster_id)
+
+    @get("/activity/")
+    async def activity(
+        self,
+        request: Request[Any, Any, Any],
+        project_id: int,
+        cluster_id: int,
+        limit: int = Parameter(default=50, ge=1, le=500),
+        cursor: str | None = Parameter(default=None, description="next_cursor of the previous page"),
+    ) -> resolution.ActivityPage:
+        """Newest first."""
+        return await resolution.activity(
+            request.app.state.pool, organization_of(request), project_id, cluster_id, limit=limit, cursor_=cursor
+        )

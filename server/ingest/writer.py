@@ -16,6 +16,7 @@ import asyncpg
 import msgspec
 
 from server.db import events as events_sql
+from server.db import sessions as sessions_sql
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +42,7 @@ class Submission(msgspec.Struct, frozen=True):
     events: tuple[EventRow, ...] = ()
     attachments: tuple[AttachmentRow, ...] = ()
     counts: tuple[tuple[int, str], ...] = ()  # (project_id, item type) of accepted-but-not-stored items
+    sessions: tuple[tuple[int, str, bytes], ...] = ()  # (project_id, item type, payload) for release health
 
 
 class GroupCommitWriter:
@@ -90,6 +92,7 @@ class GroupCommitWriter:
         events = [e for s, _ in batch for e in s.events]
         attachments = [a for s, _ in batch for a in s.attachments]
         counts = Counter(c for s, _ in batch for c in s.counts)
+        sessions = [x for s, _ in batch for x in s.sessions]
         try:
             async with conn.transaction():
                 if events:
@@ -98,6 +101,8 @@ class GroupCommitWriter:
                     await events_sql.insert_attachments(conn, attachments)
                 if counts:
                     await events_sql.add_item_counts(conn, counts)
+                if sessions:
+                    await sessions_sql.enqueue(conn, sessions)
         except (asyncpg.PostgresError, OSError, asyncpg.InterfaceError) as exc:
             log.error("group commit of %d submissions failed: %s", len(batch), exc)
             for _, future in batch:

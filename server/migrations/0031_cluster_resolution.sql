@@ -16,10 +16,10 @@ ALTER TABLE clusters
     ADD COLUMN regressed_at           timestamptz,
     ADD COLUMN older_release_events   bigint NOT NULL DEFAULT 0,  -- "seen in an older release"
     ADD COLUMN older_release_last     text;
-CREATE INDEX clusters_resolved_in ON clusters (resolved_in_release_id) WHERE resolved_in_release_id IS NOT NULL;
+CREATE INDEX clusters_resolved_in ON clusters (resolved_in_release_id, id) WHERE resolved_in_release_id IS NOT NULL;
 CREATE INDEX clusters_waiting_next ON clusters (project_id) WHERE resolved_in_next;
-CREATE INDEX clusters_project_first_release ON clusters (project_id, first_release) WHERE merged_into IS NULL;
-CREATE INDEX clusters_project_regressed ON clusters (project_id, regressed_in_release) WHERE regressed_in_release IS NOT NULL;
+CREATE INDEX clusters_project_first_release ON clusters (project_id, first_release, id) WHERE merged_into IS NULL;
+CREATE INDEX clusters_project_regressed ON clusters (project_id, regressed_in_release, id) WHERE regressed_in_release IS NOT NULL;
 
 CREATE TABLE cluster_activity (
     id           bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,

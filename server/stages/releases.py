@@ -49,18 +49,26 @@ class ReleaseCache:
         return known
 
 
+async def ensure_releases(conn: asyncpg.Connection, wanted: dict[int, set[str]], cache: ReleaseCache) -> None:
+    """Create (and cache) the releases named, per project; new ones may be a "next release"."""
+    for project_id, versions in sorted(wanted.items()):
+        missing = [v for v in sorted(versions) if cache.get(project_id, v) is None]
+        if not missing:
+            continue
+        rows, created = await releases_sql.ensure(conn, project_id, [parse(v) for v in missing])
+        for row in rows:
+            cache.put(project_id, row)
+        if created:
+            await assign_next_release(conn, project_id, [r for r in rows if r["id"] in created], actor="system")
+
+
 async def releases_of(conn: asyncpg.Connection, batch: list[Work], cache: ReleaseCache) -> dict[int, KnownRelease]:
     """Release of each event (by row id), creating releases first named in this batch."""
     wanted: dict[int, set[str]] = defaultdict(set)
     for w in batch:
         if w.event is not None and w.event.release and cache.get(w.project_id, w.event.release) is None:
             wanted[w.project_id].add(w.event.release)
-    for project_id, versions in sorted(wanted.items()):
-        rows, created = await releases_sql.ensure(conn, project_id, [parse(v) for v in versions])
-        for row in rows:
-            cache.put(project_id, row)
-        if created:
-            await assign_next_release(conn, project_id, [r for r in rows if r["id"] in created], actor="system")
+    await ensure_releases(conn, wanted, cache)
     out = {}
     for w in batch:
         if w.event is not None and w.event.release:
