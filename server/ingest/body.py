@@ -99,9 +99,11 @@ class BodyReader:
 
     async def first_line(self, encoding: str) -> bytes:
         """Read only as far as the decompressed first line; return that line."""
-        tried = 0
+        tried = -1
         while True:
-            if self.size - tried >= 1024 or self.complete:
+            # Decompress the prefix again only every few KiB, so a sender of tiny chunks
+            # cannot make this quadratic.
+            if self.chunks and (self.complete or self.size < 4096 or self.size - tried >= 4096):
                 tried = self.size
                 head = _head(b"".join(self.chunks), encoding)
                 end = head.find(b"\n")

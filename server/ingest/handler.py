@@ -92,8 +92,6 @@ class Ingest:
             raise TooLarge(f"request body of {announced} bytes is over the limit of {self.settings.max_envelope_bytes}")
         # Who is sending is settled before the body is read: an unknown sender costs no reading.
         public_key = key_from_request(headers, scope.get("query_string", b""))
-        if announced is not None:
-            reader.reserve(announced)
         if public_key is None and kind == "envelope":
             line = await reader.first_line(encoding)  # the envelope's dsn, read only when nothing else names a key
             public_key = key_from_dsn(items.header_of(line).get("dsn"))
@@ -106,6 +104,8 @@ class Ingest:
             raise Forbidden(f"key {public_key} does not belong to project {project_id}")
         if not key.enabled:
             raise Forbidden(f"key {public_key} is disabled")
+        if announced is not None:
+            reader.reserve(announced)  # a known sender's body: hold its budget before reading it
         raw = await reader.read()
         submission, reply_id = await self._decode(project_id, kind, raw, encoding, headers, reader)
         if key.rate_limit_count and submission.events:
