@@ -124,20 +124,20 @@ def test_resolve_in_next_release_waits_for_a_newer_release(project: Project) -> 
     send(project, "8.2.0", "other")  # the next release's first event
     wait_until(lambda: resolution(project, cid)["resolved_in"] == "8.2.0")
     assert resolution(project, cid)["resolved_in_next"] is False
-    fixed = httpx.get(api(project, "releases/"), params={"version": "8.2.0"}, headers=project.auth).json()
-    assert fixed["resolved_clusters"] == 1
+    view = httpx.get(api(project, "releases/"), params={"version": "8.2.0"}, headers=project.auth).json()
+    assert view["resolved_clusters"] == 1
 
     send(project, "8.1.0", "login")  # still older than the fix
     settle(project, cid, "8.1.0", 3)
     assert resolution(project, cid)["status"] == "resolved"
     # what the knowledge base and the support lookup read
-    assert asyncio.run(fixed(project, cid)) == ("8.2.0", True, False, True, None)
+    assert asyncio.run(fix_answers(project, cid)) == ("8.2.0", True, False, True, None)
     send(project, "8.2.0", "login")
     settle(project, cid, "8.2.0", 1)
     assert resolution(project, cid)["regressed_in"] == "8.2.0"
 
 
-async def fixed(project: Project, cluster_id: int) -> tuple[object, ...]:
+async def fix_answers(project: Project, cluster_id: int) -> tuple[object, ...]:
     conn = await asyncpg.connect(project.server.database_url)
     try:
         org = await conn.fetchval("SELECT organization_id FROM projects WHERE id = $1", project.id)
