@@ -26,6 +26,8 @@ from dedupe.model import Signature
 
 KNOWN = 0.5
 """Best score from which the lookup answers ``known`` (tuned on the dev corpus; see bench/)."""
+PEAK_MIN, PEAK_RATIO = 0.2, 2.0
+"""A text-only best match this far above the runner-up is also ``known`` (see ``known``)."""
 JOIN = 0.75
 """Score a ticket needs to join an existing cluster when posted."""
 JOIN_TEXT = 0.8
@@ -78,7 +80,9 @@ def detect_language(text: str) -> str:
 
 
 def idf(df: int, n: int) -> float:
-    return math.log(1 + (n - df + 0.5) / (df + 0.5))
+    """BM25's idf; a term no document has counts as seen once (a typo or new word is not the most telling)."""
+    df = max(df, 1)
+    return math.log(1 + (max(n, df) - df + 0.5) / (df + 0.5))
 
 
 def bm25_text(
@@ -130,12 +134,12 @@ def line_score(exc_type: str | None, message: str | None, sig: Signature) -> flo
     if not sig.types or _short_type(exc_type) != _short_type(sig.types[0]):
         return 0.0
     if not message or not sig.message:
-        return 0.6
+        return 0.55
     from dedupe.params import parameterize
 
     ratio = fuzz.ratio(parameterize(message), sig.message) / 100
     partial = fuzz.token_set_ratio(parameterize(message), sig.message) / 100
-    return round(0.55 + 0.45 * max(ratio, partial), 4)
+    return round(0.5 + 0.4 * max(ratio, partial), 4)  # at most 0.9: a line is less than a trace
 
 
 def combine(evidence: Iterable[Evidence]) -> list[Ranked]:
@@ -161,7 +165,19 @@ def combine(evidence: Iterable[Evidence]) -> list[Ranked]:
 
 
 def known(ranked: Sequence[Ranked]) -> bool:
-    return bool(ranked) and ranked[0].score >= KNOWN
+    """Whether the best match is one the service stands behind.
+
+    Words alone score low on long, chatty tickets, so a clear peak also counts: the best
+    text match at least ``PEAK_RATIO`` times the runner-up (unrelated questions match
+    many clusters a little, none clearly).
+    """
+    if not ranked:
+        return False
+    top = ranked[0]
+    if top.score >= KNOWN:
+        return True
+    second = ranked[1].score if len(ranked) > 1 else 0.0
+    return top.kinds == ("text",) and top.score >= PEAK_MIN and top.score >= PEAK_RATIO * second
 
 
 def join_target(ranked: Sequence[Ranked]) -> Ranked | None:

@@ -22,6 +22,7 @@ from litestar.openapi import OpenAPIConfig
 from server.api import artifacts as artifacts_api
 from server.api.clusters import ClusterController
 from server.api.routes import ProjectController, health
+from server.api.tickets import TicketController
 from server.database import connect, create_pool
 from server.errors import ConfigError
 from server.ingest.handler import PATH as INGEST_PATH
@@ -43,7 +44,7 @@ class CrashdeskApp:
         self.settings = settings
         self.ingest: Ingest | None = None
         self.litestar = Litestar(
-            route_handlers=[health, ProjectController, ClusterController, artifacts_api.controller(settings)],
+            route_handlers=[health, ProjectController, ClusterController, artifacts_api.controller(settings), TicketController],
             lifespan=[self._lifespan],
             openapi_config=OpenAPIConfig(title="Crashdesk API", version="0.1.0", path="/api/0/schema"),
             debug=False,

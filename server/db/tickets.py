@@ -99,25 +99,41 @@ async def ticket_counts(conn: Conn, cluster_ids: Sequence[int]) -> dict[int, int
     return {r["cid"]: int(r["n"]) for r in rows}
 
 
-async def clusters_after(conn: Conn, project_id: int, after_id: int, limit: int) -> list[asyncpg.Record]:
-    """Clusters of the project created after ``after_id``, for the search index."""
+async def clusters_to_index(conn: Conn, project_id: int, after_id: int, since: Any, limit: int) -> list[asyncpg.Record]:
+    """Clusters created after ``after_id``, and active ones whose event count doubled since indexed,
+    each with the normalised payloads of its latest events (their routes, jobs and messages)."""
     return await conn.fetch(
-        "SELECT id, title, culprit, signature, platform FROM clusters WHERE project_id = $1 AND id > $2"
-        " AND merged_into IS NULL ORDER BY id LIMIT $3", project_id, after_id, limit)
+        "SELECT c.id, c.title, c.culprit, c.signature, c.platform, c.event_count, c.last_seen,"
+        " ARRAY(SELECT e.normalized FROM events e WHERE e.cluster_id = c.id AND e.normalized IS NOT NULL"
+        "       ORDER BY e.id DESC LIMIT 3) AS samples"
+        " FROM clusters c LEFT JOIN ticket_cluster_index x ON x.cluster_id = c.id"
+        " WHERE c.project_id = $1 AND c.merged_into IS NULL AND c.platform <> 'ticket' AND ("
+        "   c.id > $2 OR (c.last_seen > $3 AND c.event_count >= 2 * COALESCE(x.events, 0)))"
+        " ORDER BY c.id LIMIT $4", project_id, after_id, since, limit)
 
 
-async def watermark(conn: Conn, project_id: int) -> int:
-    return int(await conn.fetchval("SELECT cluster_watermark FROM ticket_search_state WHERE project_id = $1", project_id) or 0)
+async def mark_indexed(conn: Conn, rows: Sequence[tuple[int, int, str]]) -> None:
+    """(cluster, its event count, the document's extra words) as just indexed."""
+    await conn.executemany(
+        "INSERT INTO ticket_cluster_index (cluster_id, events, extra) VALUES ($1, $2, $3)"
+        " ON CONFLICT (cluster_id) DO UPDATE SET events = EXCLUDED.events, extra = EXCLUDED.extra", rows)
 
 
-async def set_watermark(conn: Conn, project_id: int, value: int) -> None:
+async def search_state(conn: Conn, project_id: int) -> tuple[int, Any]:
+    row = await conn.fetchrow("SELECT cluster_watermark, synced_at FROM ticket_search_state WHERE project_id = $1", project_id)
+    return (int(row["cluster_watermark"]), row["synced_at"]) if row else (0, dt.datetime.min.replace(tzinfo=dt.UTC))
+
+
+async def set_search_state(conn: Conn, project_id: int, watermark: int, synced_at: Any) -> None:
     await conn.execute(
-        "INSERT INTO ticket_search_state (project_id, cluster_watermark) VALUES ($1, $2)"
-        " ON CONFLICT (project_id) DO UPDATE SET cluster_watermark = GREATEST(ticket_search_state.cluster_watermark, $2)",
-        project_id, value)
+        "INSERT INTO ticket_search_state (project_id, cluster_watermark, synced_at) VALUES ($1, $2, $3)"
+        " ON CONFLICT (project_id) DO UPDATE SET cluster_watermark = GREATEST(ticket_search_state.cluster_watermark, $2),"
+        " synced_at = GREATEST(ticket_search_state.synced_at, $3)", project_id, watermark, synced_at)
 
 
 async def clusters_by_ids(conn: Conn, project_id: int, ids: Sequence[int]) -> list[asyncpg.Record]:
     return await conn.fetch(
-        "SELECT id, title, culprit, signature, platform, status, regressed_in_release, event_count"
-        " FROM clusters WHERE project_id = $1 AND id = ANY($2::bigint[])", project_id, list(ids))
+        "SELECT c.id, c.title, c.culprit, c.signature, c.platform, c.status, c.regressed_in_release, c.event_count,"
+        " COALESCE(x.extra, '') AS extra, x.events AS indexed_events"
+        " FROM clusters c LEFT JOIN ticket_cluster_index x ON x.cluster_id = c.id"
+        " WHERE c.project_id = $1 AND c.id = ANY($2::bigint[])", project_id, list(ids))

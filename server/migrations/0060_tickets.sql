@@ -32,5 +32,13 @@ CREATE INDEX tickets_confirmed ON tickets (project_id, cluster_id) WHERE match_s
 -- without touching the grouping worker's hot path.
 CREATE TABLE ticket_search_state (
     project_id        bigint PRIMARY KEY REFERENCES projects(id) ON DELETE CASCADE,
-    cluster_watermark bigint NOT NULL DEFAULT 0
+    cluster_watermark bigint NOT NULL DEFAULT 0,
+    synced_at         timestamptz NOT NULL DEFAULT 'epoch'
+);
+-- How many events a cluster had when its search document was written: it is rewritten
+-- (with the words of its newer events: routes, jobs, messages) once that count doubles.
+CREATE TABLE ticket_cluster_index (
+    cluster_id  bigint PRIMARY KEY REFERENCES clusters(id) ON DELETE CASCADE,
+    events      bigint NOT NULL,
+    extra       text NOT NULL DEFAULT ''   -- the document's words beside the title, for re-ranking
 );

@@ -24,6 +24,7 @@ from server.db import events as events_sql
 from server.db import ticket_facts
 from server.db import tickets as tickets_sql
 from server.db.search import Conn
+from server.db.tenancy import project_in_org
 from server.errors import Conflict, Invalid, NotFound
 from server.services import search
 from server.services.ticket_model import ArticleRef, CandidateOut, LookupIn, LookupOut, WhyOut
@@ -168,6 +169,7 @@ async def lookup(pool: Conn, organization_id: int, project_id: int, data: Lookup
         raise Invalid("send text, event_id or both", "text")
     if not 1 <= data.limit <= MAX_LIMIT:
         raise Invalid(f"limit must be between 1 and {MAX_LIMIT}", "limit")
+    await project_in_org(pool, organization_id, project_id)
     async with pool.acquire() as conn:  # type: ignore[union-attr]
         event_cluster = await _event_cluster(conn, project_id, data.event_id.replace("-", "")) if data.event_id else None
         got = await gather(conn, organization_id, project_id, data.text or "", event_cluster=event_cluster)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import time
 from collections import OrderedDict
 from collections.abc import Sequence
+from typing import Any
 
 import msgspec
 
@@ -20,7 +21,7 @@ from dedupe.ticket_match import Evidence, TextDoc, bm25_text
 from server.db import search as search_sql
 from server.db import tickets as tickets_sql
 from server.db.search import Conn
-from server.services import search
+from server.services import search, zh_gloss
 
 SYNC_BATCH = 5000
 CANDIDATES = 50
@@ -45,8 +46,8 @@ _doc_terms = _Lru(50_000)
 _df_cache = _Lru(200_000)
 
 
-def cluster_text(title: str, culprit: str | None, signature: bytes | None) -> tuple[str, str]:
-    """(title, extra) of a cluster document: its title, then culprit, frames, modules, message."""
+def cluster_text(title: str, culprit: str | None, signature: bytes | None, samples: Sequence[Any] = ()) -> tuple[str, str]:
+    """(title, extra) of a cluster document: title; culprit, frames, message, and its events' routes and jobs."""
     extra = [culprit or ""]
     if signature:
         try:
@@ -54,27 +55,45 @@ def cluster_text(title: str, culprit: str | None, signature: bytes | None) -> tu
         except msgspec.DecodeError:
             sig = Signature()
         extra += [*sig.types, *sig.frames, *(m for m in sig.modules if m), sig.message, sig.context]
-    return title, " ".join(x for x in extra if x)
+    for sample in samples:
+        extra += _sample_words(sample)
+    return title, " ".join(dict.fromkeys(x for x in extra if x))
+
+
+def _sample_words(sample: Any) -> list[str]:
+    """What an event says about where it happened: transaction (route, job, command), messages, in-app frames."""
+    if isinstance(sample, str):
+        sample = msgspec.json.decode(sample)
+    if not isinstance(sample, dict):
+        return []
+    words = [str(sample.get("transaction") or "")]
+    for exc in sample.get("exceptions") or ():
+        words += [str(exc.get("type") or ""), str(exc.get("value") or "")[:300]]
+        words += [str(f.get("function") or "") for f in exc.get("frames") or () if f.get("in_app")]
+    return words
 
 
 async def sync_clusters(conn: Conn, organization_id: int, project_id: int) -> int:
-    """Index the project's clusters created since the last call; returns how many."""
-    mark = await tickets_sql.watermark(conn, project_id)
+    """Index clusters created since the last call, and rewrite those whose event count doubled."""
+    mark, since = await tickets_sql.search_state(conn, project_id)
+    now = await conn.fetchval("SELECT now()")
     done = 0
     while True:
-        rows = await tickets_sql.clusters_after(conn, project_id, mark, SYNC_BATCH)
+        rows = await tickets_sql.clusters_to_index(conn, project_id, mark, since, SYNC_BATCH)
         if not rows:
             break
-        docs = []
+        docs, marks = [], []
         for r in rows:
-            if r["platform"] == "ticket":
-                continue  # a cluster a ticket started is found through that ticket's own document
-            title, extra = cluster_text(r["title"], r["culprit"], r["signature"])
+            title, extra = cluster_text(r["title"], r["culprit"], r["signature"], r["samples"])
             docs.append(search.Document(organization_id, "cluster", r["id"], title, extra=extra, project_id=project_id))
+            marks.append((r["id"], r["event_count"], extra))
         await search.index(conn, docs)
-        mark = rows[-1]["id"]
-        await tickets_sql.set_watermark(conn, project_id, mark)
+        await tickets_sql.mark_indexed(conn, marks)
+        mark = max(mark, rows[-1]["id"])
         done += len(docs)
+        if len(rows) < SYNC_BATCH:
+            break
+    await tickets_sql.set_search_state(conn, project_id, mark, now)
     return done
 
 
@@ -121,6 +140,7 @@ async def text_evidence(conn: Conn, organization_id: int, project_id: int, text:
                         exclude_ticket: int | None = None) -> list[Evidence]:
     """Word evidence from cluster documents and earlier tickets (mapped to their clusters)."""
     q = text[:QUERY_CHARS]
+    q = f"{q}\n{zh_gloss.english(q)}"  # Chinese words also in English: crash text is English
     words = query_terms(q)
     if not words:
         return []
@@ -139,10 +159,19 @@ async def text_evidence(conn: Conn, organization_id: int, project_id: int, text:
 async def _cluster_docs(conn: Conn, project_id: int, ids: Sequence[int]) -> list[TextDoc]:
     docs = []
     for r in await tickets_sql.clusters_by_ids(conn, project_id, ids):
-        title, extra = cluster_text(r["title"], r["culprit"], r["signature"])
-        t, b = _tokens(("c", r["id"], title), title, extra)
+        t, b = _cluster_tokens(r)
         docs.append(TextDoc(r["id"], r["id"], t, b))
     return docs
+
+
+def _cluster_tokens(r: Any) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """A cluster document's terms as indexed (cached by cluster; dropped when re-indexed)."""
+    key = ("c", r["id"], r["indexed_events"])
+    hit = _doc_terms.get(key)
+    if hit is None:
+        hit = (terms(r["title"]).terms, terms(r["extra"]).terms)
+        _doc_terms.put(key, hit)
+    return hit  # type: ignore[no-any-return]
 
 
 async def _ticket_docs(conn: Conn, project_id: int, ids: Sequence[int]) -> list[TextDoc]:

@@ -18,6 +18,7 @@ from dedupe.ticket_match import detect_language, join_target
 from dedupe.traces import groupings
 from server.db import clusters as clusters_sql
 from server.db import tickets as tickets_sql
+from server.db.tenancy import project_in_org
 from server.db.search import Conn
 from server.errors import Invalid, NotFound
 from server.services import cursor
@@ -56,6 +57,7 @@ def validate(data: TicketCreate) -> str:
 
 async def create(pool: Conn, organization_id: int, project_id: int, data: TicketCreate) -> TicketOut:
     language = validate(data)
+    await project_in_org(pool, organization_id, project_id)
     text = f"{data.subject}\n\n{data.body}"
     async with pool.acquire() as conn, conn.transaction():  # type: ignore[union-attr]
         got = await gather(conn, organization_id, project_id, text)
@@ -102,17 +104,19 @@ async def _new_cluster(conn: asyncpg.Connection, project_id: int, data: TicketCr
     return cid
 
 
-async def get(pool: Conn, project_id: int, ticket_id: int) -> TicketOut:
+async def get(pool: Conn, organization_id: int, project_id: int, ticket_id: int) -> TicketOut:
+    await project_in_org(pool, organization_id, project_id)
     row = await tickets_sql.get_ticket(pool, project_id, ticket_id)
     if row is None:
         raise NotFound("ticket", ticket_id)
     return _out(row)
 
 
-async def list_page(pool: Conn, project_id: int, *, cluster_id: int | None, status: str | None, customer: str | None,
+async def list_page(pool: Conn, organization_id: int, project_id: int, *, cluster_id: int | None, status: str | None, customer: str | None,
                     version: str | None, cursor_value: str | None, limit: int) -> TicketPage:
     if status is not None and status not in STATUSES:
         raise Invalid(f"status must be one of {', '.join(STATUSES)}", "status")
+    await project_in_org(pool, organization_id, project_id)
     key = cursor.decode(cursor_value, 1)
     before = int(key[0]) if key else None
     rows = await tickets_sql.list_tickets(pool, project_id, cluster_id=cluster_id, status=status, customer=customer,
@@ -122,8 +126,10 @@ async def list_page(pool: Conn, project_id: int, *, cluster_id: int | None, stat
     return TicketPage([_out(r) for r in rows], cursor.encode(rows[-1]["id"]) if more and rows else None)
 
 
-async def set_cluster(pool: Conn, project_id: int, ticket_id: int, data: TicketClusterUpdate) -> TicketOut:
+async def set_cluster(pool: Conn, organization_id: int, project_id: int, ticket_id: int, data: TicketClusterUpdate
+                      ) -> TicketOut:
     """Confirm (same cluster) or correct (another) a ticket's match; link the article sent as the answer."""
+    await project_in_org(pool, organization_id, project_id)
     if data.cluster_id is None and data.article_id is None:
         raise Invalid("send cluster_id (to confirm or correct the match), article_id, or both", "cluster_id")
     async with pool.acquire() as conn, conn.transaction():  # type: ignore[union-attr]
