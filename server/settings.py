@@ -55,6 +55,16 @@ class Settings(msgspec.Struct, frozen=True):
     """``CRASHDESK_ARTIFACT_CACHE_BYTES``: stored size of the parsed artifacts kept in memory."""
     sentry_dsn: str | None = None
     """``SENTRY_DSN``: where Crashdesk reports its own errors (may be itself)."""
+    webhook_sender: bool = True
+    """``CRASHDESK_WEBHOOK_SENDER``: deliver outgoing webhooks from inside ``serve``."""
+    webhook_allow_private: bool = False
+    """``CRASHDESK_WEBHOOK_ALLOW_PRIVATE``: allow hooks to private, loopback and link-local addresses (SSRF guard off)."""
+    webhook_backoff_seconds: float = 30.0
+    """``CRASHDESK_WEBHOOK_BACKOFF_SECONDS``: wait before the first retry; each further retry waits twice as long."""
+    webhook_max_attempts: int = 10
+    """``CRASHDESK_WEBHOOK_MAX_ATTEMPTS``: attempts before a delivery is marked failed."""
+    webhook_timeout: float = 10.0
+    """``CRASHDESK_WEBHOOK_TIMEOUT``: seconds a receiver has to answer."""
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -76,6 +86,11 @@ class Settings(msgspec.Struct, frozen=True):
             artifact_cache_items=_int(env, "CRASHDESK_ARTIFACT_CACHE_ITEMS", 500),
             artifact_cache_bytes=_int(env, "CRASHDESK_ARTIFACT_CACHE_BYTES", 512 << 20),
             sentry_dsn=env.get("SENTRY_DSN") or None,
+            webhook_sender=_bool(env, "CRASHDESK_WEBHOOK_SENDER", True),
+            webhook_allow_private=_bool(env, "CRASHDESK_WEBHOOK_ALLOW_PRIVATE", False),
+            webhook_backoff_seconds=_float(env, "CRASHDESK_WEBHOOK_BACKOFF_SECONDS", 30.0),
+            webhook_max_attempts=_int(env, "CRASHDESK_WEBHOOK_MAX_ATTEMPTS", 10),
+            webhook_timeout=_float(env, "CRASHDESK_WEBHOOK_TIMEOUT", 10.0),
         )
 
 
