@@ -47,16 +47,21 @@ async def project_packages(conn: Conn, project_id: int) -> frozenset[str] | None
     return frozenset(r["package"] for r in rows)
 
 
-async def articles(conn: Conn, cluster_ids: Sequence[int], per_cluster: int = 3) -> dict[int, list[tuple[int, str]]]:
-    """cluster -> [(article id, title)] linked by the knowledge base."""
+async def articles(conn: Conn, cluster_ids: Sequence[int], language: str | None = None,
+                   per_cluster: int = 3) -> dict[int, list[tuple[int, str]]]:
+    """cluster -> [(article id, title)] linked by the knowledge base (archived ones left out),
+    titled in ``language`` where the article has it."""
     if not cluster_ids or not await _has(conn, "kb_article_clusters"):
         return {}
     rows = await conn.fetch(
-        "SELECT l.cluster_id, a.id, a.title FROM kb_article_clusters l JOIN kb_articles a ON a.id = l.article_id"
-        " WHERE l.cluster_id = ANY($1::bigint[]) ORDER BY l.cluster_id, a.id", list(cluster_ids))
+        "SELECT l.cluster_id, a.id, (SELECT t.title FROM kb_translations t WHERE t.article_id = a.id"
+        "   ORDER BY (t.language = $2) DESC, t.id LIMIT 1) AS title"
+        " FROM kb_article_clusters l JOIN kb_articles a ON a.id = l.article_id"
+        " WHERE l.cluster_id = ANY($1::bigint[]) AND a.status <> 'archived' ORDER BY l.cluster_id, a.id",
+        list(cluster_ids), language or "")
     out: dict[int, list[tuple[int, str]]] = {}
     for r in rows:
         lst = out.setdefault(r["cluster_id"], [])
-        if len(lst) < per_cluster:
+        if len(lst) < per_cluster and r["title"] is not None:
             lst.append((r["id"], r["title"]))
     return out
