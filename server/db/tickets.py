@@ -137,3 +137,14 @@ async def clusters_by_ids(conn: Conn, project_id: int, ids: Sequence[int]) -> li
         " COALESCE(x.extra, '') AS extra, x.events AS indexed_events"
         " FROM clusters c LEFT JOIN ticket_cluster_index x ON x.cluster_id = c.id"
         " WHERE c.project_id = $1 AND c.id = ANY($2::bigint[])", project_id, list(ids))
+
+
+async def mark_fix_available(conn: Conn, project_id: int, release_id: int, version: str) -> list[asyncpg.Record]:
+    """Open tickets whose cluster (after merges) was resolved in the release become ``fix_available``."""
+    return await conn.fetch(
+        "UPDATE tickets t SET status = 'fix_available', fix_version = $3, updated_at = now()"
+        " FROM clusters c LEFT JOIN clusters m ON m.id = c.merged_into"
+        " WHERE t.project_id = $1 AND t.status = 'open' AND c.id = t.cluster_id"
+        " AND COALESCE(m.resolved_in_release_id, c.resolved_in_release_id) = $2"
+        " RETURNING t.id, t.external_ref, COALESCE(c.merged_into, c.id) AS cluster_id, t.customer, t.version, t.subject",
+        project_id, release_id, version)
