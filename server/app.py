@@ -20,8 +20,10 @@ from litestar.logging.config import LoggingConfig
 from litestar.openapi import OpenAPIConfig
 
 from server.api import artifacts as artifacts_api
+from server.api.articles import ArticleController
 from server.api.clusters import ClusterController
 from server.api.routes import ProjectController, health
+from server.api.webhooks import WebhookController
 from server.database import connect, create_pool
 from server.errors import ConfigError
 from server.ingest.handler import PATH as INGEST_PATH
@@ -31,6 +33,7 @@ from server.ingest.writer import GroupCommitWriter
 from server.migrate import migrate
 from server.selfmonitor import init_self_monitoring
 from server.settings import Settings
+from server.webhook_sender import WebhookSender
 from server.worker import Processor
 
 log = logging.getLogger(__name__)
@@ -43,7 +46,8 @@ class CrashdeskApp:
         self.settings = settings
         self.ingest: Ingest | None = None
         self.litestar = Litestar(
-            route_handlers=[health, ProjectController, ClusterController, artifacts_api.controller(settings)],
+            route_handlers=[health, ProjectController, ClusterController, artifacts_api.controller(settings),
+                            ArticleController, WebhookController],
             lifespan=[self._lifespan],
             openapi_config=OpenAPIConfig(title="Crashdesk API", version="0.1.0", path="/api/0/schema"),
             debug=False,
@@ -72,8 +76,11 @@ class CrashdeskApp:
         processors: list[asyncio.Task[None]] = []
         if self.settings.process_events:
             processors.append(asyncio.create_task(Processor(url, self.settings, f"processor-{os.getpid()}").run()))
+        if self.settings.webhook_sender:
+            processors.append(asyncio.create_task(WebhookSender(url, self.settings).run()))
         app.state.pool = pool
         app.state.public_url = self.settings.public_url
+        app.state.settings = self.settings
         self.ingest = Ingest(self.settings, KeyCache(pool, self.settings.key_cache_seconds), writer)
         # Everything loaded by now (framework, drivers, pools) lives as long as the process.
         # Freezing it keeps the collector from rescanning it in every full collection, which

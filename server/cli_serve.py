@@ -38,7 +38,7 @@ def run(settings: Settings, *, log_level: str) -> None:
         port=settings.port,
         workers=settings.workers,
         loop="uvloop",
-        http="httptools",
+        http="server.http_guard:GuardedHttpToolsProtocol",  # httptools with header/body deadlines
         access_log=False,
         log_level=log_level,
         timeout_graceful_shutdown=10,

@@ -133,11 +133,21 @@ class Settings(msgspec.Struct, frozen=True):
     workers: Annotated[int, Env("CRASHDESK_WORKERS", POSITIVE_INT)] = 1
     """HTTP processes of ``serve`` (``--workers``)."""
     max_event_bytes: Annotated[int, Env("CRASHDESK_MAX_EVENT_BYTES", POSITIVE_INT)] = 1 << 20
-    """One event item, decompressed."""
+    """The budget of one normalised event; a bigger one is trimmed to it."""
     max_envelope_bytes: Annotated[int, Env("CRASHDESK_MAX_ENVELOPE_BYTES", POSITIVE_INT)] = 20 << 20
     """A whole request body, decompressed."""
     max_attachment_bytes: Annotated[int, Env("CRASHDESK_MAX_ATTACHMENT_BYTES", POSITIVE_INT)] = 20 << 20
     """One attachment item."""
+    max_envelope_items: Annotated[int, Env("CRASHDESK_MAX_ENVELOPE_ITEMS", POSITIVE_INT)] = 100
+    """Items in one envelope (Relay allows 100 sessions per envelope)."""
+    max_inflight_body_bytes: Annotated[int, Env("CRASHDESK_MAX_INFLIGHT_BODY_BYTES", POSITIVE_INT)] = 256 << 20
+    """Request bodies held at once per process; past it, 503."""
+    header_timeout_seconds: Annotated[float, Env("CRASHDESK_HEADER_TIMEOUT_SECONDS", SECONDS)] = 10.0
+    """Time a client has to send a request's headers."""
+    body_timeout_seconds: Annotated[float, Env("CRASHDESK_BODY_TIMEOUT_SECONDS", SECONDS)] = 60.0
+    """Time a client has to send a request's body."""
+    database_wait_seconds: Annotated[float, Env("CRASHDESK_DATABASE_WAIT_SECONDS", SECONDS)] = 10.0
+    """Longest ingest waits on a key lookup or commit before 503."""
     max_json_depth: Annotated[int, Env("CRASHDESK_MAX_JSON_DEPTH", POSITIVE_INT)] = 64
     """Nesting allowed in an event payload."""
     batch_max: Annotated[int, Env("CRASHDESK_BATCH_MAX", POSITIVE_INT)] = 256
@@ -158,6 +168,16 @@ class Settings(msgspec.Struct, frozen=True):
     """Stored size of the parsed artifacts kept in memory."""
     sentry_dsn: Annotated[str | None, Env("SENTRY_DSN", SENTRY_DSN)] = None
     """Where Crashdesk reports its own errors (may be itself)."""
+    webhook_sender: Annotated[bool, Env("CRASHDESK_WEBHOOK_SENDER", BOOL)] = True
+    """Deliver outgoing webhooks from inside ``serve``."""
+    webhook_allow_private: Annotated[bool, Env("CRASHDESK_WEBHOOK_ALLOW_PRIVATE", BOOL)] = False
+    """Allow hooks to private, loopback and link-local addresses (SSRF guard off)."""
+    webhook_backoff_seconds: Annotated[float, Env("CRASHDESK_WEBHOOK_BACKOFF_SECONDS", SECONDS)] = 30.0
+    """Wait before the first retry; each further retry waits twice as long."""
+    webhook_max_attempts: Annotated[int, Env("CRASHDESK_WEBHOOK_MAX_ATTEMPTS", POSITIVE_INT)] = 10
+    """Attempts before a delivery is marked failed."""
+    webhook_timeout: Annotated[float, Env("CRASHDESK_WEBHOOK_TIMEOUT", SECONDS)] = 10.0
+    """Seconds a receiver has to answer."""
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
