@@ -9,7 +9,7 @@ import signal
 import socket
 import subprocess
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import httpx
@@ -56,43 +56,17 @@ def embedded_env(tmp: Path) -> dict[str, str]:
     return {**{k: v for k, v in os.environ.items() if k != "DATABASE_URL"}, "CRASHDESK_DATA_DIR": str(tmp / "data")}
 
 
-@pytest.mark.parametrize(
-    ("args", "sig"),
-    [([], signal.SIGTERM), ([], signal.SIGINT), (["--workers", "2"], signal.SIGTERM)],
-    ids=["serve-SIGTERM", "serve-SIGINT", "serve-2-workers-SIGTERM"],
-)
-def test_stopping_serve_stops_its_database(tmp_path: Path, args: list[str], sig: signal.Signals) -> None:
-    pgdata = tmp_path / "data/pgdata"
-    port = free_port()
-    log = tmp_path / "serve.log"
+def stop_when_ready(argv: list[str], tmp: Path, ready: Callable[[Path], bool], sig: signal.Signals) -> list[psutil.Process]:
+    """Run ``crashdesk argv`` on an embedded database until ``ready(log)``, send ``sig`` to that process
+    only (as a service manager does), wait for it to end; return the postgres processes it had."""
+    log = tmp / "crashdesk.log"
     with log.open("wb") as out:
-        proc = subprocess.Popen([*CRASHDESK, "serve", "--port", str(port), *args], env=embedded_env(tmp_path),
-                                cwd=REPO, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
-    try:
-        wait_until(lambda: _healthy(port) or proc.poll() is not None, timeout=90)
-        assert proc.poll() is None, log.read_text()
-        family = postgres_family(pgdata)
-        proc.send_signal(sig)  # the service manager's stop: to the serve process only
-        proc.wait(timeout=60)
-    finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
-    assert "Traceback" not in log.read_text(), log.read_text()
-    assert_none_left(family, pgdata)
-
-
-@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
-def test_stopping_worker_stops_its_database(tmp_path: Path, sig: signal.Signals) -> None:
-    pgdata = tmp_path / "data/pgdata"
-    log = tmp_path / "worker.log"
-    with log.open("wb") as out:
-        proc = subprocess.Popen([*CRASHDESK, "worker"], env=embedded_env(tmp_path), cwd=REPO, stdout=out,
+        proc = subprocess.Popen([*CRASHDESK, *argv], env=embedded_env(tmp), cwd=REPO, stdout=out,
                                 stderr=subprocess.STDOUT, start_new_session=True)
     try:
-        wait_until(lambda: "applied migration 0001" in log.read_text() or proc.poll() is not None, timeout=90)
+        wait_until(lambda: ready(log) or proc.poll() is not None, timeout=90)
         assert proc.poll() is None, log.read_text()
-        family = postgres_family(pgdata)
+        family = postgres_family(tmp / "data/pgdata")
         proc.send_signal(sig)
         proc.wait(timeout=60)
     finally:
@@ -100,7 +74,24 @@ def test_stopping_worker_stops_its_database(tmp_path: Path, sig: signal.Signals)
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait()
     assert "Traceback" not in log.read_text(), log.read_text()
-    assert_none_left(family, pgdata)
+    return family
+
+
+@pytest.mark.parametrize(
+    ("args", "sig"),
+    [([], signal.SIGTERM), ([], signal.SIGINT), (["--workers", "2"], signal.SIGTERM)],
+    ids=["serve-SIGTERM", "serve-SIGINT", "serve-2-workers-SIGTERM"],
+)
+def test_stopping_serve_stops_its_database(tmp_path: Path, args: list[str], sig: signal.Signals) -> None:
+    port = free_port()
+    family = stop_when_ready(["serve", "--port", str(port), *args], tmp_path, lambda log: _healthy(port), sig)
+    assert_none_left(family, tmp_path / "data/pgdata")
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
+def test_stopping_worker_stops_its_database(tmp_path: Path, sig: signal.Signals) -> None:
+    family = stop_when_ready(["worker"], tmp_path, lambda log: "applied migration 0001" in log.read_text(), sig)
+    assert_none_left(family, tmp_path / "data/pgdata")
 
 
 def test_serve_that_fails_to_start_stops_its_database(tmp_path: Path) -> None:
