@@ -72,10 +72,10 @@ def _bool(raw: str) -> bool:
     ]
 
 
-def _url(schemes: tuple[str, ...], need_user: bool = False) -> Callable[[str], str]:
+def _url(schemes: tuple[str, ...], *, need_host: bool = True, need_user: bool = False) -> Callable[[str], str]:
     def check(raw: str) -> str:
         parts = urlsplit(raw)
-        if parts.scheme not in schemes or not (parts.hostname or parts.query) or (need_user and not parts.username):
+        if parts.scheme not in schemes or (need_host and not parts.hostname) or (need_user and not parts.username):
             raise ValueError(raw)
         return raw.rstrip("/") if parts.scheme.startswith("http") else raw
 
@@ -107,8 +107,8 @@ SECONDS = Parser("a number of seconds above 0", _positive_float, "soon")
 BOOL = Parser("true or false (also 1/0, yes/no, on/off)", _bool, "maybe")
 HOST = Parser("a host name or IP address to listen on", _host, "not a host")
 HTTP_URL = Parser("an http:// or https:// URL", _url(("http", "https")), "crash.example.com")
-POSTGRES_URL = Parser("a postgresql:// URL", _url(("postgresql", "postgres")), "mysql://db/crashdesk")
-SENTRY_DSN = Parser("a DSN like https://<public_key>@<host>/<project_id>", _url(("http", "https"), True), "not-a-dsn")
+POSTGRES_URL = Parser("a postgresql:// URL", _url(("postgresql", "postgres"), need_host=False), "mysql://db/crashdesk")
+SENTRY_DSN = Parser("a DSN like https://<public_key>@<host>/<project_id>", _url(("http", "https"), need_user=True), "not-a-dsn")
 ABSOLUTE_PATH = Parser("an absolute folder path", _absolute_path, "relative/folder")
 
 
