@@ -15,7 +15,6 @@ import logging
 import asyncpg
 import msgspec
 
-from dedupe import event_title
 from server import pipeline
 from server.database import connect
 from server.db import clusters as clusters_sql
@@ -118,7 +117,9 @@ class Processor:
     def _normalise(self, row: asyncpg.Record) -> Work:
         work = Work(row["id"], row["project_id"], row["event_id"], row["received_at"], previous_cluster_id=row["cluster_id"])
         try:
-            work.event = pipeline.normalise(work.event_id, row["payload"], work.received_at, self._settings.max_json_depth)
+            work.event = pipeline.normalise(
+                work.event_id, row["payload"], work.received_at, self._settings.max_json_depth, self._settings.max_event_bytes
+            )
             work.occurred_at = pipeline.occurred_at(work.event, work.received_at)
         except pipeline.EventFailed as exc:
             work.failure = exc.reason
@@ -138,7 +139,7 @@ def _result(work: Work) -> tuple[object, ...]:
         event.level,
         event.release,
         event.environment,
-        event_title(event),
+        work.title,
         work.when,
         work.cluster_id,
         work.grouping_cluster_id,
