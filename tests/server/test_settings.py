@@ -17,18 +17,23 @@ from tests.support import CRASHDESK, REPO
 
 
 def commands() -> dict[str, list[str]]:
-    """Every ``crashdesk`` subcommand with arguments argparse accepts (their values don't matter here)."""
-    sub = next(a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction))
-    found = {}
-    for name, parser in sub.choices.items():
-        argv = [name]
-        for action in parser._actions:
-            if action.option_strings and not action.required:
-                continue
-            value = str(action.choices and next(iter(action.choices)) or "x")
-            argv += [action.option_strings[0], value] if action.option_strings else [value]
-        found[name] = argv
-    return found
+    """Every ``crashdesk`` command (``import tickets`` for nested ones) with arguments argparse accepts
+    (their values don't matter here)."""
+    return dict(_walk(build_parser(), []))
+
+
+def _walk(parser: argparse.ArgumentParser, prefix: list[str]) -> Iterator[tuple[str, list[str]]]:
+    argv = list(prefix)
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for name, sub in action.choices.items():
+                yield from _walk(sub, [*argv, name])
+            return
+        if action.option_strings and not action.required:
+            continue
+        value = str(action.choices and next(iter(action.choices)) or "x")
+        argv += [action.option_strings[0], value] if action.option_strings else [value]
+    yield " ".join(prefix), argv
 
 
 BAD = [(name, source.var, source.parse.bad) for name, source in sources().items()]
