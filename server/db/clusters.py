@@ -108,6 +108,23 @@ async def clear_grouping(conn: asyncpg.Connection, project_id: int) -> int:
     return int(done.split()[-1])
 
 
+async def candidates(conn: Conn, project_id: int, keys: Sequence[str], per_key: int) -> list[tuple[int, bytes]]:
+    """(cluster, signature) of the newest ``per_key`` clusters for any of ``keys``, merges resolved, newest first."""
+    rows = await conn.fetch(
+        "SELECT DISTINCT ON (t.id) t.id, t.signature FROM unnest($2::text[]) AS q(key)"
+        " CROSS JOIN LATERAL (SELECT k.cluster_id FROM cluster_candidate_keys k"
+        "   WHERE k.project_id = $1 AND k.key = q.key ORDER BY k.cluster_id DESC LIMIT $3) k"
+        " JOIN clusters c ON c.id = k.cluster_id"
+        " JOIN clusters t ON t.id = COALESCE(c.merged_into, c.id)"
+        " ORDER BY t.id DESC",
+        project_id,
+        list(keys),
+        per_key,
+    )
+    rows = sorted(rows, key=lambda r: -r["id"])
+    return [(r["id"], r["signature"]) for r in rows]
+
+
 async def candidates_by_key(conn: Conn, project_id: int, keys: Sequence[str], per_key: int) -> dict[str, list[tuple[int, bytes]]]:
     """key -> (cluster, signature) of its newest ``per_key`` clusters, merges resolved; one query for a batch."""
     rows = await conn.fetch(
@@ -124,6 +141,34 @@ async def candidates_by_key(conn: Conn, project_id: int, keys: Sequence[str], pe
     for r in rows:
         out.setdefault(r["key"], []).append((r["id"], r["signature"]))
     return out
+
+
+async def create_cluster(
+    conn: asyncpg.Connection,
+    project_id: int,
+    *,
+    title: str,
+    culprit: str | None,
+    level: str | None,
+    platform: str | None,
+    seen: dt.datetime,
+    config_id: str,
+    signature: bytes,
+) -> int:
+    return int(
+        await conn.fetchval(
+            "INSERT INTO clusters (project_id, title, culprit, level, platform, first_seen, last_seen, config_id, signature)"
+            " VALUES ($1, $2, $3, $4, $5, $6, $6, $7, $8) RETURNING id",
+            project_id,
+            title,
+            culprit,
+            level,
+            platform,
+            seen,
+            config_id,
+            signature,
+        )
+    )
 
 
 async def reserve_cluster_ids(conn: asyncpg.Connection, n: int) -> list[int]:
