@@ -115,20 +115,22 @@ class SentryReleaseController(Controller):
     @post("/api/0/organizations/{org:str}/releases/", status_code=HTTP_201_CREATED)
     async def create(self, request: Request[Any, Any, Any], org: str) -> ReleaseInfo:
         """Create the version in every project listed (sentry-cli sends ``-p`` slugs)."""
-        o = await scope.organization(request, org)
+        return await _create(request, org, _decode(await request.body(), ReleaseIn))
+
+    @post("/api/0/projects/{org:str}/{project:str}/releases/", status_code=HTTP_201_CREATED)
+    async def create_in_project(self, request: Request[Any, Any, Any], org: str, project: str) -> ReleaseInfo:
+        """sentry-cli 2.x (inside the bundler plugins) creates a single project's release here."""
         body: ReleaseIn = _decode(await request.body(), ReleaseIn)
-        if not body.projects:
-            raise Invalid("name at least one project ('projects': [slug, ...]; sentry-cli: -p SLUG)", "projects")
-        try:
-            projects = await scope.projects(request, org, [str(p) for p in body.projects])
-        except NotFound as exc:  # Sentry answers 400 for a body naming unknown projects; sentry-cli prints it
-            raise Invalid(f"{exc.detail} in organization {org}", "projects") from None
-        found = []
-        async with request.app.state.pool.acquire() as conn:
-            for p in projects:
-                out, _ = await releases.create_release(conn, o.id, p.id, body.version, body.date_released)
-                found.append((p, out))
-        return _info(body.version, found)
+        return await _create(request, org, msgspec.structs.replace(body, projects=[project]))
+
+    @put("/api/0/projects/{org:str}/{project:str}/releases/{version:str}/")
+    async def update_in_project(self, request: Request[Any, Any, Any], org: str, project: str, version: str) -> ReleaseInfo:
+        await scope.project(request, org, project)
+        return await _update(request, org, version, _decode(await request.body(), ReleaseChange))
+
+    @get("/api/0/projects/{org:str}/{project:str}/releases/{version:str}/")
+    async def detail_in_project(self, request: Request[Any, Any, Any], org: str, project: str, version: str) -> ReleaseInfo:
+        return _info(version, await _existing(request, org, version, [project]))
 
     @get("/api/0/organizations/{org:str}/releases/")
     async def list_org(self, request: Request[Any, Any, Any], org: str) -> list[ReleaseInfo]:
@@ -146,22 +148,7 @@ class SentryReleaseController(Controller):
 
     @put("/api/0/organizations/{org:str}/releases/{version:str}/")
     async def update(self, request: Request[Any, Any, Any], org: str, version: str) -> ReleaseInfo:
-        """``dateReleased`` finalizes the release in every project that has it (a Sentry release is one
-        object); ``projects`` adds the release to those projects, as in Sentry."""
-        body: ReleaseChange = _decode(await request.body(), ReleaseChange)
-        o = await scope.organization(request, org)
-        found = await _existing(request, org, version)
-        if body.projects:
-            have = {p.id for p, _ in found}
-            async with request.app.state.pool.acquire() as conn:
-                for p in await scope.projects(request, org, [str(x) for x in body.projects]):
-                    if p.id not in have:
-                        await releases.create_release(conn, o.id, p.id, version)
-        if body.date_released is not None:
-            async with request.app.state.pool.acquire() as conn:
-                for p, _ in await _existing(request, org, version):
-                    await releases.finalize(conn, o.id, p.id, version, body.date_released)
-        return _info(version, await _existing(request, org, version))
+        return await _update(request, org, version, _decode(await request.body(), ReleaseChange))
 
     @post("/api/0/organizations/{org:str}/releases/{version:str}/deploys/", status_code=HTTP_201_CREATED)
     async def deploy(self, request: Request[Any, Any, Any], org: str, version: str) -> DeployInfo:
@@ -198,3 +185,37 @@ async def _listed(request: Request[Any, Any, Any], organization_id: int, project
             for r in (await releases.list_releases(conn, organization_id, p.id, limit=100)).releases:
                 by_version.setdefault(r.version, []).append((p, r))
     return [_info(v, found) for v, found in by_version.items()]
+
+
+async def _create(request: Request[Any, Any, Any], org: str, body: ReleaseIn) -> ReleaseInfo:
+    o = await scope.organization(request, org)
+    if not body.projects:
+        raise Invalid("name at least one project ('projects': [slug, ...]; sentry-cli: -p SLUG)", "projects")
+    try:
+        projects = await scope.projects(request, org, [str(p) for p in body.projects])
+    except NotFound as exc:  # Sentry answers 400 for a body naming unknown projects; sentry-cli prints it
+        raise Invalid(f"{exc.detail} in organization {org}", "projects") from None
+    found = []
+    async with request.app.state.pool.acquire() as conn:
+        for p in projects:
+            out, _ = await releases.create_release(conn, o.id, p.id, body.version, body.date_released)
+            found.append((p, out))
+    return _info(body.version, found)
+
+
+async def _update(request: Request[Any, Any, Any], org: str, version: str, body: ReleaseChange) -> ReleaseInfo:
+    """``dateReleased`` finalizes the release in every project that has it (a Sentry release is one
+    object); ``projects`` adds the release to those projects, as in Sentry."""
+    o = await scope.organization(request, org)
+    found = await _existing(request, org, version)
+    if body.projects:
+        have = {p.id for p, _ in found}
+        async with request.app.state.pool.acquire() as conn:
+            for p in await scope.projects(request, org, [str(x) for x in body.projects]):
+                if p.id not in have:
+                    await releases.create_release(conn, o.id, p.id, version)
+    if body.date_released is not None:
+        async with request.app.state.pool.acquire() as conn:
+            for p, _ in await _existing(request, org, version):
+                await releases.finalize(conn, o.id, p.id, version, body.date_released)
+    return _info(version, await _existing(request, org, version))
