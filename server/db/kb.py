@@ -127,3 +127,19 @@ async def articles_of_translations(conn: Conn, organization_id: int, translation
         " JOIN kb_articles a ON a.id = t.article_id WHERE a.organization_id = $1 AND t.id = ANY($2::bigint[])",
         organization_id, list(translation_ids),
     )
+
+
+async def by_import_key(conn: Conn, organization_id: int, key: str) -> int | None:
+    return await conn.fetchval("SELECT id FROM kb_articles WHERE organization_id = $1 AND import_key = $2",
+                               organization_id, key)
+
+
+async def export_rows(conn: Conn, organization_id: int) -> list[asyncpg.Record]:
+    """Every language version of every article, for ``crashdesk kb export``."""
+    return await conn.fetch(
+        "SELECT a.id, coalesce(a.import_key, a.id::text) AS key, a.status, a.visibility, a.tags, u.email AS owner,"
+        " t.language, t.title, t.body, t.revision, t.updated_at FROM kb_articles a"
+        " JOIN kb_translations t ON t.article_id = a.id LEFT JOIN users u ON u.id = a.owner_id"
+        " WHERE a.organization_id = $1 ORDER BY a.id, t.id",
+        organization_id,
+    )
