@@ -7,7 +7,8 @@ parser (``pg_trgm`` makes no trigrams of CJK text under the C locale):
 - text is NFKC-folded (full-width letters become ASCII) and stripped of accents;
 - a run of Chinese characters is segmented into words by jieba (``rjieba``, the
   maintained Rust port with the same dictionary); ``segment="bigram"`` gives overlapping
-  character bigrams instead, kept for comparison (``bench/search_quality.py``);
+  character bigrams instead and ``"both"`` indexes both, kept for comparison
+  (``bench/search_quality.py``);
 - an English word is lowercased and Snowball-stemmed (``crashes`` -> ``crash``);
 - a code name (``NullPointerException``, ``requests.ConnectionError``, ``on_create``,
   ``MainActivity.onCreate``) is kept whole, lowercased, and also split into its parts so
@@ -28,7 +29,7 @@ import msgspec
 import rjieba
 import Stemmer
 
-Segment = Literal["jieba", "bigram"]
+Segment = Literal["jieba", "bigram", "both"]
 Mode = Literal["index", "query"]
 
 MAX_TERM = 60
@@ -94,11 +95,12 @@ def _word_terms(word: str, mode: Mode, out: list[str], code: list[str]) -> None:
 
 
 def _cjk_terms(run: str, mode: Mode, segment: Segment, out: list[str]) -> None:
-    if segment == "bigram":
+    if segment == "bigram" or (segment == "both" and mode == "index"):
         if len(run) == 1:
             out.append(run)
         out.extend(run[i : i + 2] for i in range(len(run) - 1))
-        return
+        if segment == "bigram":
+            return
     words = rjieba.cut_for_search(run) if mode == "index" else rjieba.cut(run)
     out.extend(w for w in words if w.strip() and w not in _ZH_STOP)
 
