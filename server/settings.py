@@ -30,11 +30,21 @@ class Settings(msgspec.Struct, frozen=True):
     public_url: str | None = None
     """``CRASHDESK_PUBLIC_URL``: base URL clients reach, used in printed DSNs."""
     max_event_bytes: int = 1 << 20
-    """``CRASHDESK_MAX_EVENT_BYTES``: one event item, decompressed."""
+    """``CRASHDESK_MAX_EVENT_BYTES``: the budget of one normalised event; a bigger one is trimmed to it."""
     max_envelope_bytes: int = 20 << 20
     """``CRASHDESK_MAX_ENVELOPE_BYTES``: a whole request body, decompressed."""
     max_attachment_bytes: int = 20 << 20
     """``CRASHDESK_MAX_ATTACHMENT_BYTES``: one attachment item."""
+    max_envelope_items: int = 100
+    """``CRASHDESK_MAX_ENVELOPE_ITEMS``: items in one envelope (Relay allows 100 sessions per envelope)."""
+    max_inflight_body_bytes: int = 256 << 20
+    """``CRASHDESK_MAX_INFLIGHT_BODY_BYTES``: request bodies held at once per process; past it, 503."""
+    header_timeout_seconds: float = 10.0
+    """``CRASHDESK_HEADER_TIMEOUT_SECONDS``: time a client has to send a request's headers."""
+    body_timeout_seconds: float = 60.0
+    """``CRASHDESK_BODY_TIMEOUT_SECONDS``: time a client has to send a request's body."""
+    database_wait_seconds: float = 10.0
+    """``CRASHDESK_DATABASE_WAIT_SECONDS``: longest ingest waits on a key lookup or commit before 503."""
     max_json_depth: int = 64
     """``CRASHDESK_MAX_JSON_DEPTH``: nesting allowed in an event payload."""
     batch_max: int = 256
@@ -76,6 +86,11 @@ class Settings(msgspec.Struct, frozen=True):
             max_event_bytes=_int(env, "CRASHDESK_MAX_EVENT_BYTES", 1 << 20),
             max_envelope_bytes=_int(env, "CRASHDESK_MAX_ENVELOPE_BYTES", 20 << 20),
             max_attachment_bytes=_int(env, "CRASHDESK_MAX_ATTACHMENT_BYTES", 20 << 20),
+            max_envelope_items=_int(env, "CRASHDESK_MAX_ENVELOPE_ITEMS", 100),
+            max_inflight_body_bytes=_int(env, "CRASHDESK_MAX_INFLIGHT_BODY_BYTES", 256 << 20),
+            header_timeout_seconds=_float(env, "CRASHDESK_HEADER_TIMEOUT_SECONDS", 10.0),
+            body_timeout_seconds=_float(env, "CRASHDESK_BODY_TIMEOUT_SECONDS", 60.0),
+            database_wait_seconds=_float(env, "CRASHDESK_DATABASE_WAIT_SECONDS", 10.0),
             max_json_depth=_int(env, "CRASHDESK_MAX_JSON_DEPTH", 64),
             batch_max=_int(env, "CRASHDESK_BATCH_MAX", 256),
             writer_connections=_int(env, "CRASHDESK_WRITER_CONNECTIONS", 2),
