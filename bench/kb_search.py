@@ -1,7 +1,8 @@
 """Article search latency with 10,000 articles (half English, half Chinese) and 100,000 clusters.
 
-Synthetic texts are drawn from English and Chinese support vocabularies (with code names
-such as ``NullPointerException``); clusters live in the same organization and the same
+Synthetic texts draw words with Zipf frequencies from English and Chinese support
+vocabularies followed by 3,000 invented words each (real text has a long tail: most
+words are rare), with code names such as ``NullPointerException`` sprinkled in; clusters live in the same organization and the same
 index table (kind ``cluster``). Each query runs the real service (``search.search``:
 tokenise, PostgreSQL ranking, rapidfuzz re-rank) and the article search the API uses
 (``kb_usage.search_articles``, without usage writes). Prints p50/p95/p99 in ms.
@@ -41,8 +42,34 @@ ZH = ("应用 闪退 启动 登录 密码 支付 结账 超时 同步 离线 上
       " 发票 邮件 消息 搜索 下载 权限 相机 麦克风 位置 地图 日历 数据库 冲突 会话 过期 键盘 语言 主题 字体").split()
 
 
+_SYLLABLES = [c + v for c in "bcdfghklmnprstvz" for v in ("a", "e", "i", "o", "u", "ar", "en", "ol")]
+_HAN = ("的一是不了人我在有他这中大来上国个到说们为子和你地出道也时年得就那要下以生会自着去之过家学对可她里后小么心多天而能"
+        "好都然没日于起还发成事只作当想看文无开手十用主行方又如前所本见经头面公同三已老从动两长知民样现分将外但身些与高意进把法此"
+        "实回二理美点月明其种声全工己话儿者向情部正名定女问力机给等几很业最间新什打便位因重被走电四第门相次东政海口使教西再平真听"
+        "世气信北少关并内加化由却代军产入先山五太水万市眼体别处总才场师书比住员九笑性通目华报立马命张活难神数件安表原车白应路期叫")
+
+
+def _vocabulary(rng: random.Random, head: list[str], zh: bool, size: int = 3000) -> tuple[list[str], list[float]]:
+    """Support words first, then invented ones; Zipf weights, as word use in real text."""
+    invented: set[str] = set()
+    while len(invented) < size:
+        if zh:
+            invented.add(rng.choice(_HAN) + rng.choice(_HAN))
+        else:
+            invented.add("".join(rng.choice(_SYLLABLES) for _ in range(rng.randint(2, 3))))
+    words = head + sorted(invented)
+    return words, [1.0 / (rank + 1) for rank in range(len(words))]
+
+
+VOCAB: dict[bool, tuple[list[str], list[float]]] = {}
+
+
 def _text(rng: random.Random, words: list[str], n: int, sep: str) -> str:
-    picked = [rng.choice(words) for _ in range(n)]
+    zh = words is ZH
+    if zh not in VOCAB:
+        VOCAB[zh] = _vocabulary(random.Random(3), words, zh)
+    vocab, weights = VOCAB[zh]
+    picked = rng.choices(vocab, weights, k=n) if words in (EN, ZH) else [rng.choice(words) for _ in range(n)]
     if rng.random() < 0.3:
         picked.insert(rng.randrange(len(picked)), rng.choice(CODE))
     return sep.join(picked)
@@ -89,18 +116,19 @@ async def load(url: str, articles: int, clusters: int) -> int:
 
 
 def _queries(n: int) -> list[str]:
+    """Queries drawn like the texts (so common words are common in queries too)."""
     rng = random.Random(11)
     out = []
     for i in range(n):
         kind = i % 4
         if kind == 0:
-            out.append(" ".join(rng.choice(EN) for _ in range(rng.randint(2, 4))))
+            out.append(_text(rng, EN, rng.randint(2, 4), " "))
         elif kind == 1:
-            out.append("".join(rng.choice(ZH) for _ in range(rng.randint(2, 4))))
+            out.append(_text(rng, ZH, rng.randint(2, 4), ""))
         elif kind == 2:
-            out.append(rng.choice(ZH) + rng.choice(ZH) + " " + rng.choice(CODE))
+            out.append(_text(rng, ZH, 2, "") + " " + rng.choice(CODE))
         else:
-            out.append(rng.choice(CODE) + " " + rng.choice(EN))
+            out.append(rng.choice(CODE) + " " + _text(rng, EN, 1, " "))
     return out
 
 

@@ -14,7 +14,8 @@ from tqdm import tqdm
 from server.db import kb as kb_sql
 from server.db import kb_events, tenancy
 from server.errors import CrashdeskError
-from server.services import articles, cluster_events, kb_files, kb_usage
+from server.services import articles, kb_files, kb_usage
+from server.services.ticket_text import sync_clusters
 from server.settings import Settings
 
 
@@ -95,7 +96,7 @@ def cmd_report(args: argparse.Namespace, settings: Settings) -> None:
 
 
 def cmd_reindex(args: argparse.Namespace, settings: Settings) -> None:
-    """Rebuild the search index of an organization's articles and clusters (e.g. after a tokenizer change)."""
+    """Rebuild the search index of an organization's articles; index clusters not indexed yet."""
     from server.cli import _emit, _with_db
 
     async def go(conn: Any) -> dict[str, int]:
@@ -103,10 +104,9 @@ def cmd_reindex(args: argparse.Namespace, settings: Settings) -> None:
         ids = sorted({r["id"] for r in await kb_sql.export_rows(conn, org)})
         for start in range(0, len(ids), 500):
             await articles.reindex(conn, ids[start:start + 500])
-        clusters, after = 0, 0
-        while batch := await kb_events.cluster_ids_of_organization(conn, org, after, 1000):
-            clusters += await cluster_events.index_clusters(conn, batch)
-            after = batch[-1]
+        clusters = 0
+        for project_id in await kb_events.project_ids(conn, org):
+            clusters += await sync_clusters(conn, org, project_id)
         return {"articles": len(ids), "clusters": clusters}
 
     out = _with_db(settings, go)

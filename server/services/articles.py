@@ -142,6 +142,8 @@ async def update(conn: asyncpg.Connection, organization_id: int, article_id: int
             columns["tags"] = sorted(set(data.tags))
         if data.owner is not None:
             columns["owner_id"] = await _owner_id(conn, organization_id, data.owner)
+        if data.verified:
+            columns.update(stale=False, stale_reason=None, stale_at=None)
         await kb_sql.update_article(conn, article_id, **columns)
         if current is None or (title, body) != (current["title"], current["body"]):
             await kb_sql.save_revision(conn, article_id, language, head + 1, title, body, data.summary,

@@ -1,47 +1,30 @@
 """What the knowledge base does when clusters appear or come back (called from the worker).
 
-New clusters enter the shared search index (kind ``cluster``: suggestions and the
-support lookup find them) and are announced to webhooks (``cluster.created``). A
-regression is announced (``cluster.regressed``) and flags the linked articles whose
-fix it came back at or after (``article.stale``). All in the caller's transaction.
+New clusters are announced to webhooks (``cluster.created``). A regression is announced
+(``cluster.regressed``) and flags the linked articles whose fix it came back at or after
+(``article.stale``). All in the caller's transaction, so a crash loses neither the change
+nor its announcement. (Clusters enter the search index through the support lookup's
+``ticket_text.sync_clusters``, the one writer of cluster documents.)
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from typing import Any
 
 import msgspec
 
 from server.db import kb_events as events_sql
 from server.db import webhooks as hooks_sql
 from server.db.search import Conn
-from server.services import search
 
 _encode = msgspec.json.encode
-
-
-async def _index(conn: Conn, rows: Sequence[Any]) -> None:
-    await search.index(conn, [
-        search.Document(r["organization_id"], "cluster", r["id"], r["title"], r["culprit"] or "", r["message"] or "",
-                        project_id=r["project_id"])
-        for r in rows
-    ])
-
-
-async def index_clusters(conn: Conn, cluster_ids: Sequence[int]) -> int:
-    """(Re)index clusters for search: title weighs most, then the exception text, then the culprit."""
-    rows = await events_sql.clusters(conn, cluster_ids)
-    await _index(conn, rows)
-    return len(rows)
 
 
 async def clusters_created(conn: Conn, cluster_ids: Sequence[int], *, now: dt.datetime) -> None:
     if not cluster_ids:
         return
     rows = await events_sql.clusters(conn, cluster_ids)
-    await _index(conn, rows)
     await hooks_sql.enqueue_many(conn, [
         (r["organization_id"], "cluster.created", _encode({"type": "cluster.created", "created_at": now, "data": {
             "cluster_id": r["id"], "project_id": r["project_id"], "title": r["title"], "culprit": r["culprit"],

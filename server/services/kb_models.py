@@ -36,6 +36,7 @@ class ArticleUpdate(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     language: str | None = None
     summary: str = ""
     author: str | None = None
+    verified: bool = False  # true: re-verified after a stale flag, which it clears
 
 
 class RevisionRestore(msgspec.Struct, frozen=True, forbid_unknown_fields=True):

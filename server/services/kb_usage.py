@@ -70,7 +70,7 @@ async def search_articles(
 ) -> ArticleHits:
     """Best language version of each matching article, best first; records hits or the gap."""
     hits = await search.search(conn, organization_id, "article", q, visibility=visibility, language=language,
-                               limit=limit * 3)
+                               limit=limit + 10)
     rows = {r["translation_id"]: r for r in await kb_sql.articles_of_translations(conn, organization_id,
                                                                                    [h.ref_id for h in hits])}
     out: list[ArticleHit] = []

@@ -9,7 +9,9 @@ coverage. Every hit says ``why``: the query terms it contains.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterable, Sequence
+from typing import Any
 
 import msgspec
 from rapidfuzz import fuzz
@@ -21,8 +23,9 @@ from server.db.search import Conn
 MAX_POSITION = 16383  # PostgreSQL's largest tsvector position
 BODY_KEPT = 2000  # characters of body stored beside the vector, for re-ranking and snippets
 BODY_INDEXED = 50_000  # characters of body tokenised; beyond this a document says nothing new
-CANDIDATES = 60  # rows ranked by PostgreSQL and handed to the re-ranker
+CANDIDATES = 30  # rows ranked by PostgreSQL and handed to the re-ranker
 W_COVERAGE, W_RANK, W_FUZZ = 0.5, 0.3, 0.2
+MAX_PAIR_TERMS = 8  # beyond this the pair tier's query grows too large (28 pairs)
 
 
 class Document(msgspec.Struct, frozen=True):
@@ -80,9 +83,27 @@ def tsvector_literal(doc: Document) -> str:
     return " ".join(parts)
 
 
-def tsquery_literal(filters: Sequence[str], words: Sequence[str]) -> str:
+def tsquery_literal(filters: Sequence[str], words: Sequence[str], need: int = 1) -> str:
+    """Scope terms AND (at least ``need`` of ``words``: 1 = any, len(words) = all, 2 = any pair)."""
     scope = " & ".join(_quote(f) for f in filters)
-    return f"{scope} & ({' | '.join(_quote(w) for w in words)})"
+    if need >= len(words):
+        match = " & ".join(_quote(w) for w in words)
+    elif need == 2:
+        match = " | ".join(f"({_quote(a)} & {_quote(b)})" for a, b in itertools.combinations(words, 2))
+    else:
+        match = " | ".join(_quote(w) for w in words)
+    return f"{scope} & ({match})"
+
+
+def _tiers(n: int) -> list[int]:
+    """How many query terms a document must hold, strictest first: ranking few rows is what keeps
+    a query of common words fast, and coverage orders the looser tiers' extra rows anyway."""
+    tiers = [n]
+    if 3 <= n <= MAX_PAIR_TERMS:
+        tiers.append(2)
+    if n > 1:
+        tiers.append(1)
+    return tiers
 
 
 async def index(conn: Conn, docs: Iterable[Document]) -> None:
@@ -128,8 +149,15 @@ async def search(
         return []
     parsed = terms(q, mode="query")
     code = frozenset(parsed.code)
-    tsq = tsquery_literal(_filters(organization_id, project_id, visibility, language), words)
-    rows = await search_sql.query(conn, organization_id, kind, tsq, words, max(CANDIDATES, limit))
+    filters = _filters(organization_id, project_id, visibility, language)
+    wanted = max(CANDIDATES, limit)
+    rows: list[Any] = []
+    for need in _tiers(len(words)):
+        seen = {r["ref_id"] for r in rows}
+        found = await search_sql.query(conn, organization_id, kind, tsquery_literal(filters, words, need), words, wanted)
+        rows += [r for r in found if r["ref_id"] not in seen]
+        if len(rows) >= limit:
+            break
     if not rows:
         return []
     total = sum(_weight(w, code) for w in words)

@@ -18,8 +18,8 @@ from dedupe.ticket_match import detect_language, join_target
 from dedupe.traces import groupings
 from server.db import clusters as clusters_sql
 from server.db import tickets as tickets_sql
-from server.db.tenancy import project_in_org
 from server.db.search import Conn
+from server.db.tenancy import project_in_org
 from server.errors import Invalid, NotFound
 from server.services import cursor
 from server.services.ticket_lookup import _config, describe, gather
