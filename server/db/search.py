@@ -54,11 +54,12 @@ async def query(
         "   ORDER BY rank DESC, s.ref_id DESC LIMIT $4) top"
         " JOIN search_documents d ON d.organization_id = $1 AND d.kind = $2 AND d.ref_id = top.ref_id"
         " ORDER BY top.rank DESC, d.ref_id DESC",
-        organization_id, kind, tsquery, limit, list(terms), [_quoted(t) for t in terms],
+        organization_id, kind, tsquery, limit, list(terms), [quote(t) for t in terms],
     )
 
 
-def _quoted(term: str) -> str:
+def quote(term: str) -> str:
+    """A term as a tsvector/tsquery literal lexeme."""
     return "'" + term.replace("\\", "\\\\").replace("'", "''") + "'"
 
 

@@ -18,7 +18,7 @@ from rapidfuzz import fuzz
 
 from dedupe.text import fold, query_terms, terms
 from server.db import search as search_sql
-from server.db.search import Conn
+from server.db.search import Conn, quote
 
 MAX_POSITION = 16383  # PostgreSQL's largest tsvector position
 BODY_KEPT = 2000  # characters of body stored beside the vector, for re-ranking and snippets
@@ -65,10 +65,6 @@ def _filters(organization_id: int, project_id: int | None, visibility: str | Non
     return out
 
 
-def _quote(term: str) -> str:
-    return "'" + term.replace("\\", "\\\\").replace("'", "''") + "'"
-
-
 def tsvector_literal(doc: Document) -> str:
     """``'term':pos<weight> ...``: title A, extra B, body C, filter terms D."""
     parts: list[str] = []
@@ -76,22 +72,22 @@ def tsvector_literal(doc: Document) -> str:
     fields = ((doc.title, "A"), (doc.extra, "B"), (doc.body[:BODY_INDEXED], "C"))
     for text, weight in fields:
         for term in terms(text).terms:
-            parts.append(f"{_quote(term)}:{min(pos, MAX_POSITION)}{weight}")
+            parts.append(f"{quote(term)}:{min(pos, MAX_POSITION)}{weight}")
             pos += 1
     for term in _filters(doc.organization_id, doc.project_id, doc.visibility, doc.language):
-        parts.append(f"{_quote(term)}:{MAX_POSITION}D")
+        parts.append(f"{quote(term)}:{MAX_POSITION}D")
     return " ".join(parts)
 
 
 def tsquery_literal(filters: Sequence[str], words: Sequence[str], need: int = 1) -> str:
     """Scope terms AND (at least ``need`` of ``words``: 1 = any, len(words) = all, 2 = any pair)."""
-    scope = " & ".join(_quote(f) for f in filters)
+    scope = " & ".join(quote(f) for f in filters)
     if need >= len(words):
-        match = " & ".join(_quote(w) for w in words)
+        match = " & ".join(quote(w) for w in words)
     elif need == 2:
-        match = " | ".join(f"({_quote(a)} & {_quote(b)})" for a, b in itertools.combinations(words, 2))
+        match = " | ".join(f"({quote(a)} & {quote(b)})" for a, b in itertools.combinations(words, 2))
     else:
-        match = " | ".join(_quote(w) for w in words)
+        match = " | ".join(quote(w) for w in words)
     return f"{scope} & ({match})"
 
 
