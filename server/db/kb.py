@@ -111,11 +111,14 @@ async def list_articles(
 
 
 async def translations_for_index(conn: Conn, article_ids: Sequence[int]) -> list[asyncpg.Record]:
-    """Everything the search index holds of these articles' language versions, linked clusters included."""
+    """What the search index holds of these articles' language versions: with the linked clusters' words
+    (engineers') and the words of the tickets the article answered (customers')."""
     return await conn.fetch(
         "SELECT t.id, t.article_id, t.language, t.title, t.body, a.organization_id, a.visibility, a.status, a.tags,"
         " coalesce((SELECT string_agg(concat_ws(' ', c.title, c.culprit, l.workaround), ' ')"
-        "   FROM kb_article_clusters l JOIN clusters c ON c.id = l.cluster_id WHERE l.article_id = a.id), '') AS linked"
+        "   FROM kb_article_clusters l JOIN clusters c ON c.id = l.cluster_id WHERE l.article_id = a.id), '')"
+        " || ' ' || coalesce((SELECT string_agg(k.subject || ' ' || left(k.body, 300), ' ') FROM (SELECT subject, body"
+        "   FROM tickets WHERE article_id = a.id ORDER BY id DESC LIMIT 20) k), '') AS linked"
         " FROM kb_translations t JOIN kb_articles a ON a.id = t.article_id WHERE t.article_id = ANY($1::bigint[])",
         list(article_ids),
     )
