@@ -42,6 +42,7 @@ async def _cluster(conn: Conn, organization_id: int, cluster_id: int) -> asyncpg
 async def link_cluster(conn: asyncpg.Connection, organization_id: int, article_id: int, data: LinkCreate, *,
                        actor: str, now: dt.datetime) -> LinkOut:
     """Link (or re-link) a cluster; a ``fixed_in`` resolves an unresolved cluster in that release."""
+    articles.no_nul("link", data.affected, data.fixed_in, data.workaround, data.linked_by)
     try:
         affected = parse_range(data.affected) if data.affected else None
     except ValueError as exc:

@@ -143,3 +143,15 @@ def test_words_of_the_tickets_an_article_answered_find_it(kb: tuple[Project, str
     refused = httpx.put(f"{tickets}/{ticket.json()['id']}/cluster", json={"article_id": foreign["id"]},
                         headers=project.auth)
     assert refused.status_code == 404
+
+
+def test_values_the_database_cannot_hold_are_400s(kb: tuple[Project, str]) -> None:
+    project, api = kb
+    made = _create(project, api)
+    for path, body in [("/", {"title": "a\x00b"}), ("/", {"title": "x", "tags": ["t\x00"]}),
+                       (f"/{made['id']}/links", {"cluster_id": 2**63}), (f"/{made['id']}/links", {"cluster_id": 0}),
+                       ("/from-cluster", {"cluster_id": -1})]:
+        r = httpx.post(api + path, json=body, headers=project.auth)
+        assert r.status_code == 400, (path, body, r.text)
+    r = httpx.put(f"{api}/{made['id']}", json={"base_revision": 2**40, "body": "x"}, headers=project.auth)
+    assert r.status_code == 400, r.text
