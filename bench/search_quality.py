@@ -51,7 +51,6 @@ KEYS = list(ARTICLES)
 
 async def score(url: str, segment: text.Segment) -> tuple[float, float, float, list[str]]:
     search.terms = functools.partial(text.terms, segment=segment)  # type: ignore[assignment]
-    search.query_terms = functools.partial(text.query_terms, segment=segment)  # type: ignore[assignment]
     conn = await connect(url)
     try:
         await migrate(conn)

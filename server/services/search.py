@@ -16,7 +16,7 @@ from typing import Any
 import msgspec
 from rapidfuzz import fuzz
 
-from dedupe.text import fold, query_terms, terms
+from dedupe.text import fold, terms
 from server.db import search as search_sql
 from server.db.search import Conn, quote
 
@@ -140,17 +140,26 @@ async def search(
     limit: int = 20,
 ) -> list[SearchHit]:
     """The best ``limit`` documents of ``kind`` for ``q`` in scope, best first; [] when nothing matches."""
-    words = query_terms(q)
+    parsed = terms(q, mode="query")
+    words = tuple(dict.fromkeys(parsed.terms))
     if not words:
         return []
-    parsed = terms(q, mode="query")
     code = frozenset(parsed.code)
+    # The stricter tiers ask for the words as typed (a code name whole); the parts split out of
+    # code names only widen the last tier, so "NullPointerException" is one term to hold, not four.
+    split = frozenset(parsed.parts)
+    primary = [w for w in words if w not in split] or list(words)
     filters = _filters(organization_id, project_id, visibility, language)
     wanted = max(CANDIDATES, limit)
     rows: list[Any] = []
-    for need in _tiers(len(words)):
+    any_word = tsquery_literal(filters, words, 1)  # every tier ranks against the same query: one scale
+    tiers = [(n, primary) for n in _tiers(len(primary))]
+    if split:  # "any primary word" is inside "any word", the last tier
+        tiers = [(n, among) for n, among in tiers if n > 1 or len(primary) == 1] + [(1, list(words))]
+    for need, among in tiers:
         seen = {r["ref_id"] for r in rows}
-        found = await search_sql.query(conn, organization_id, kind, tsquery_literal(filters, words, need), words, wanted)
+        found = await search_sql.query(conn, organization_id, kind, tsquery_literal(filters, among, need), words, wanted,
+                                       rank_tsquery=any_word)
         rows += [r for r in found if r["ref_id"] not in seen]
         if len(rows) >= limit:
             break
