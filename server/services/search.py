@@ -25,7 +25,7 @@ BODY_KEPT = 2000  # characters of body stored beside the vector, for re-ranking 
 BODY_INDEXED = 50_000  # characters of body tokenised; beyond this a document says nothing new
 CANDIDATES = 30  # rows ranked by PostgreSQL and handed to the re-ranker
 W_COVERAGE, W_RANK, W_FUZZ = 0.5, 0.3, 0.2
-MAX_PAIR_TERMS = 8  # beyond this the pair tier's query grows too large (28 pairs)
+MAX_PAIR_TERMS = 5  # beyond this the pair tier costs more than it narrows (10 pairs at 5 words)
 
 
 class Document(msgspec.Struct, frozen=True):
