@@ -65,7 +65,7 @@ async def seed(conn: Any, project_id: int, names: list[str], n_clusters: int) ->
         "  CASE WHEN i % 20 = 0 THEN 'resolved' ELSE 'unresolved' END,"
         "  CASE WHEN i % 50 = 1 THEN ($2::text[])[1 + (i * 104729) % $3] END,"
         "  CASE WHEN i % 20 = 0 THEN ($4::bigint[])[1 + (i * 31) % $3] END"
-        " FROM generate_series(1, $5) i",
+        " FROM generate_series(1::bigint, $5) i",
         project_id, names, len(names), ids, n_clusters,
     )
     # each cluster seen in three releases: 300,000 release-cluster rows

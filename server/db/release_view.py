@@ -10,21 +10,36 @@ from typing import Any
 
 import asyncpg
 
+from server.db.releases import RELEASE_COLUMNS
+
 Conn = asyncpg.Connection | asyncpg.Pool
 
 _CLUSTER = "c.id, c.title, c.culprit, c.level, c.status, c.event_count, c.user_count, c.first_seen, c.last_seen, c.first_release"
 
 
-async def cluster_counts(conn: Conn, project_id: int, release_id: int, version: str) -> Any:
+async def detail(conn: Conn, project_id: int, version: str, environment: str | None) -> Any:
+    """The release row with its cluster counts, session totals and last deploy, in one round trip."""
     return await conn.fetchrow(
-        "SELECT"
-        " (SELECT count(*) FROM clusters WHERE project_id = $1 AND first_release = $3 AND merged_into IS NULL) AS new,"
-        " (SELECT count(*) FROM clusters WHERE project_id = $1 AND regressed_in_release = $3 AND merged_into IS NULL)"
+        f"SELECT {RELEASE_COLUMNS},"
+        " (SELECT count(*) FROM clusters WHERE project_id = $1 AND first_release = $2 AND merged_into IS NULL) AS new,"
+        " (SELECT count(*) FROM clusters WHERE project_id = $1 AND regressed_in_release = $2 AND merged_into IS NULL)"
         "   AS regressed,"
-        " (SELECT count(*) FROM clusters WHERE resolved_in_release_id = $2 AND merged_into IS NULL) AS resolved",
+        " (SELECT count(*) FROM clusters WHERE resolved_in_release_id = r.id AND merged_into IS NULL) AS resolved,"
+        " s.sessions, s.errored, s.abnormal, s.crashed, u.users, u.crashed_users,"
+        " d.id AS deploy_id, d.environment AS deploy_environment, d.name AS deploy_name, d.url AS deploy_url,"
+        " d.date_started AS deploy_started, d.date_finished AS deploy_finished"
+        " FROM releases r"
+        " CROSS JOIN LATERAL (SELECT COALESCE(sum(sessions), 0) AS sessions, COALESCE(sum(errored), 0) AS errored,"
+        "   COALESCE(sum(abnormal), 0) AS abnormal, COALESCE(sum(crashed), 0) AS crashed FROM release_sessions"
+        "   WHERE release_id = r.id AND ($3::text IS NULL OR environment = $3)) s"
+        " CROSS JOIN LATERAL (SELECT count(DISTINCT did) AS users, count(DISTINCT did) FILTER (WHERE crashed) AS crashed_users"
+        "   FROM release_session_users WHERE release_id = r.id AND ($3::text IS NULL OR environment = $3)) u"
+        " LEFT JOIN LATERAL (SELECT * FROM release_deploys WHERE release_id = r.id"
+        "   ORDER BY date_finished DESC, id DESC LIMIT 1) d ON true"
+        " WHERE r.project_id = $1 AND r.version = $2",
         project_id,
-        release_id,
         version,
+        environment,
     )
 
 

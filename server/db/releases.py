@@ -143,50 +143,46 @@ async def deploys(conn: Conn, release_id: int, limit: int = 50) -> list[Any]:
     )
 
 
-async def add_counts(conn: asyncpg.Connection, rows: Sequence[tuple[int, int, dt.datetime, dt.datetime, list[str]]]) -> None:
-    """rows: (release_id, events, first, last, environments) added by one batch."""
-    await conn.executemany(
-        "UPDATE releases SET event_count = event_count + $2,"
-        " first_event = LEAST(first_event, $3), last_event = GREATEST(last_event, $4),"
-        " environments = CASE WHEN $5::text[] <@ environments THEN environments"
-        "   ELSE ARRAY(SELECT DISTINCT e FROM unnest(environments || $5::text[]) e ORDER BY e) END"
-        " WHERE id = $1",
-        sorted(rows),
-    )
-
-
-async def add_users(conn: asyncpg.Connection, rows: Sequence[tuple[int, str]]) -> None:
-    """Record (release_id, user_key) pairs; a user new to a release adds one to its user_count."""
-    rows = sorted(set(rows))
-    await conn.execute(
-        "WITH new AS (INSERT INTO release_users (release_id, user_key) SELECT * FROM unnest($1::bigint[], $2::text[])"
-        "  ON CONFLICT DO NOTHING RETURNING release_id)"
-        " UPDATE releases r SET user_count = r.user_count + n.c"
-        " FROM (SELECT release_id, count(*) AS c FROM new GROUP BY release_id) n WHERE r.id = n.release_id",
-        [r[0] for r in rows],
-        [r[1] for r in rows],
-    )
-
-
-async def add_clusters(
-    conn: asyncpg.Connection, rows: Sequence[tuple[int, int, int, dt.datetime, dt.datetime]]
+async def add_batch(
+    conn: asyncpg.Connection,
+    totals: Sequence[tuple[int, int, dt.datetime | None, dt.datetime | None]],
+    environments: Sequence[tuple[int, str]],
+    users: Sequence[tuple[int, str]],
+    clusters: Sequence[tuple[int, int, int, dt.datetime, dt.datetime]],
 ) -> None:
-    """rows: (release_id, cluster_id, events, first, last); a negative count moves events away."""
-    rows = sorted(rows)
+    """One batch's counts in one statement (a round trip and one row version per release).
+
+    totals: (release_id, events, first, last) for every release the batch touched;
+    environments: (release_id, environment); users: (release_id, user_key), a user new to a
+    release adds one to its user_count; clusters: (release_id, cluster_id, events, first,
+    last), a cluster new to a release adds one to its cluster_count.
+    """
+    totals, users, clusters = sorted(totals), sorted(set(users)), sorted(clusters)
     await conn.execute(
-        "WITH up AS (INSERT INTO release_clusters (release_id, cluster_id, events, first_seen, last_seen)"
-        "  SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::timestamptz[], $5::timestamptz[])"
-        "  ON CONFLICT (release_id, cluster_id) DO UPDATE SET events = release_clusters.events + EXCLUDED.events,"
-        "   first_seen = LEAST(release_clusters.first_seen, EXCLUDED.first_seen),"
-        "   last_seen = GREATEST(release_clusters.last_seen, EXCLUDED.last_seen)"
-        "  RETURNING release_id, (xmax = 0) AS inserted)"
-        " UPDATE releases r SET cluster_count = r.cluster_count + n.c"
-        " FROM (SELECT release_id, count(*) AS c FROM up WHERE inserted GROUP BY release_id) n WHERE r.id = n.release_id",
-        [r[0] for r in rows],
-        [r[1] for r in rows],
-        [r[2] for r in rows],
-        [r[3] for r in rows],
-        [r[4] for r in rows],
+        "WITH t AS (SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::timestamptz[], $4::timestamptz[]) AS t(id, n, a, b)),"
+        " e AS (SELECT rid, array_agg(DISTINCT env) AS envs FROM unnest($5::bigint[], $6::text[]) AS x(rid, env) GROUP BY rid),"
+        " u AS (INSERT INTO release_users (release_id, user_key) SELECT * FROM unnest($7::bigint[], $8::text[])"
+        "   ON CONFLICT DO NOTHING RETURNING release_id),"
+        " c AS (INSERT INTO release_clusters (release_id, cluster_id, events, first_seen, last_seen)"
+        "   SELECT * FROM unnest($9::bigint[], $10::bigint[], $11::bigint[], $12::timestamptz[], $13::timestamptz[])"
+        "   ON CONFLICT (release_id, cluster_id) DO UPDATE SET events = release_clusters.events + EXCLUDED.events,"
+        "    first_seen = LEAST(release_clusters.first_seen, EXCLUDED.first_seen),"
+        "    last_seen = GREATEST(release_clusters.last_seen, EXCLUDED.last_seen)"
+        "   RETURNING release_id, (xmax = 0) AS inserted),"
+        " nu AS (SELECT release_id, count(*) AS n FROM u GROUP BY release_id),"
+        " nc AS (SELECT release_id, count(*) AS n FROM c WHERE inserted GROUP BY release_id)"
+        " UPDATE releases r SET event_count = r.event_count + t.n,"
+        "  first_event = LEAST(r.first_event, t.a), last_event = GREATEST(r.last_event, t.b),"
+        "  user_count = r.user_count + COALESCE(nu.n, 0), cluster_count = r.cluster_count + COALESCE(nc.n, 0),"
+        "  environments = CASE WHEN e.envs IS NULL OR e.envs <@ r.environments THEN r.environments"
+        "   ELSE ARRAY(SELECT DISTINCT x FROM unnest(r.environments || e.envs) x ORDER BY x) END"
+        " FROM t LEFT JOIN e ON e.rid = t.id LEFT JOIN nu ON nu.release_id = t.id LEFT JOIN nc ON nc.release_id = t.id"
+        " WHERE r.id = t.id",
+        [r[0] for r in totals], [r[1] for r in totals], [r[2] for r in totals], [r[3] for r in totals],
+        [r[0] for r in environments], [r[1] for r in environments],
+        [r[0] for r in users], [r[1] for r in users],
+        [r[0] for r in clusters], [r[1] for r in clusters], [r[2] for r in clusters], [r[3] for r in clusters],
+        [r[4] for r in clusters],
     )
 
 

@@ -87,35 +87,3 @@ async def add_users(conn: asyncpg.Connection, rows: Sequence[tuple[int, str, dt.
         [k[3] for k in keys],
         [merged[k] for k in keys],
     )
-
-
-async def totals(conn: Conn, release_ids: Sequence[int], environment: str | None = None) -> dict[int, Any]:
-    """Per release: sessions, errored, abnormal, crashed, distinct users and crashed users."""
-    rows = await conn.fetch(
-        "SELECT r.id AS release_id,"
-        " (SELECT COALESCE(sum(sessions), 0) FROM release_sessions s WHERE s.release_id = r.id"
-        "   AND ($2::text IS NULL OR s.environment = $2)) AS sessions,"
-        " (SELECT COALESCE(sum(errored), 0) FROM release_sessions s WHERE s.release_id = r.id"
-        "   AND ($2::text IS NULL OR s.environment = $2)) AS errored,"
-        " (SELECT COALESCE(sum(abnormal), 0) FROM release_sessions s WHERE s.release_id = r.id"
-        "   AND ($2::text IS NULL OR s.environment = $2)) AS abnormal,"
-        " (SELECT COALESCE(sum(crashed), 0) FROM release_sessions s WHERE s.release_id = r.id"
-        "   AND ($2::text IS NULL OR s.environment = $2)) AS crashed,"
-        " (SELECT count(DISTINCT did) FROM release_session_users u WHERE u.release_id = r.id"
-        "   AND ($2::text IS NULL OR u.environment = $2)) AS users,"
-        " (SELECT count(DISTINCT did) FROM release_session_users u WHERE u.release_id = r.id AND u.crashed"
-        "   AND ($2::text IS NULL OR u.environment = $2)) AS crashed_users"
-        " FROM unnest($1::bigint[]) AS r(id)",
-        list(release_ids),
-        environment,
-    )
-    return {r["release_id"]: r for r in rows}
-
-
-async def hourly(conn: Conn, release_id: int, limit: int = 168) -> list[Any]:
-    return await conn.fetch(
-        "SELECT environment, hour, sessions, errored, abnormal, crashed, users FROM release_sessions"
-        " WHERE release_id = $1 ORDER BY hour DESC, environment LIMIT $2",
-        release_id,
-        limit,
-    )

@@ -11,7 +11,6 @@ import msgspec
 from kb_link.sessions import Health, health
 from server.db import release_view as view_sql
 from server.db import releases as releases_sql
-from server.db import sessions as sessions_sql
 from server.db import tenancy
 from server.db.clusters import Conn
 from server.errors import NotFound
@@ -79,18 +78,22 @@ async def _release(conn: Conn, organization_id: int, project_id: int, version: s
 async def release_detail(
     conn: Conn, organization_id: int, project_id: int, version: str, environment: str | None = None
 ) -> ReleaseDetailOut:
-    row = await _release(conn, organization_id, project_id, version)
-    counts = await view_sql.cluster_counts(conn, project_id, row["id"], version)
-    t = (await sessions_sql.totals(conn, [row["id"]], environment))[row["id"]]
-    deploys = await releases_sql.deploys(conn, row["id"], 1)
+    await tenancy.project_in_org(conn, organization_id, project_id)
+    row = await view_sql.detail(conn, project_id, version, environment)
+    if row is None:
+        raise NotFound("release", version)
+    deploy = None
+    if row["deploy_id"] is not None:
+        deploy = DeployOut(row["deploy_id"], row["deploy_environment"], row["deploy_name"], row["deploy_url"],
+                           row["deploy_started"], row["deploy_finished"])
     return ReleaseDetailOut(
         **msgspec.structs.asdict(release_out(row)),
-        new_clusters=counts["new"],
-        regressed_clusters=counts["regressed"],
-        resolved_clusters=counts["resolved"],
-        health=health(int(t["sessions"]), int(t["errored"]), int(t["crashed"]), int(t["abnormal"]), int(t["users"]),
-                      int(t["crashed_users"])),
-        last_deploy=DeployOut(**dict(deploys[0])) if deploys else None,
+        new_clusters=row["new"],
+        regressed_clusters=row["regressed"],
+        resolved_clusters=row["resolved"],
+        health=health(int(row["sessions"]), int(row["errored"]), int(row["crashed"]), int(row["abnormal"]),
+                      int(row["users"]), int(row["crashed_users"])),
+        last_deploy=deploy,
     )
 
 

@@ -123,6 +123,9 @@ async def create_release(
         row, created = await releases_sql.create(conn, project_id, v, released_at)
         if created:
             await assign_next_release(conn, project_id, [row], actor="system")
+        if released_at is not None:
+            await finalize(conn, organization_id, project_id, v.raw, released_at)
+            row = await releases_sql.get(conn, project_id, v.raw)
     return release_out(row), created
 
 
@@ -158,18 +161,28 @@ async def update_release(
     if change.released and change.released_at is not msgspec.UNSET:
         raise Invalid("give either released: true (now) or released_at, not both", "released")
     if change.released:
-        await finalize(conn, organization_id, project_id, version, now)
+        await finalize(conn, organization_id, project_id, version, now, now=now)
     elif change.released_at is not msgspec.UNSET:
-        if not await releases_sql.set_released(conn, project_id, version, change.released_at):
-            raise NotFound("release", version)
+        if change.released_at is None:
+            if not await releases_sql.set_released(conn, project_id, version, None):
+                raise NotFound("release", version)
+        else:
+            await finalize(conn, organization_id, project_id, version, change.released_at, now=now)
     return await get_release(conn, organization_id, project_id, version)
 
 
-async def finalize(conn: Conn, organization_id: int, project_id: int, version: str, when: dt.datetime) -> None:
-    """Mark the release as released at ``when`` (``sentry-cli releases finalize``)."""
+async def finalize(
+    conn: Conn, organization_id: int, project_id: int, version: str, when: dt.datetime, *, now: dt.datetime | None = None
+) -> None:
+    """Mark the release as released at ``when`` (``sentry-cli releases finalize``); the tickets of
+    clusters fixed in it learn that the fix is available (``services.ticket_fixes``)."""
+    from server.services.ticket_fixes import release_finalized  # tickets read releases, not the reverse
+
     await tenancy.project_in_org(conn, organization_id, project_id)
     if not await releases_sql.set_released(conn, project_id, version, when):
         raise NotFound("release", version)
+    row = await releases_sql.get(conn, project_id, version)
+    await release_finalized(conn, organization_id, project_id, row["id"], version, now=now or when)
 
 
 async def add_deploy(

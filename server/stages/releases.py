@@ -86,6 +86,7 @@ async def count_batch(conn: asyncpg.Connection, batch: list[Work], known: dict[i
     (the old cluster's counts are rebuilt by ``clusters.recompute``).
     """
     totals: dict[int, list[Any]] = {}
+    environments: set[tuple[int, str]] = set()
     users: set[tuple[int, str]] = set()
     per_cluster: dict[tuple[int, int], list[Any]] = {}
     for w in batch:
@@ -93,12 +94,13 @@ async def count_batch(conn: asyncpg.Connection, batch: list[Work], known: dict[i
         if release is None or w.cluster_id is None or w.event is None:
             continue
         when = w.when
+        total = totals.setdefault(release.id, [0, None, None])
         if w.previous_cluster_id is None:
-            total = totals.setdefault(release.id, [0, when, when, set()])
             total[0] += 1
-            total[1], total[2] = min(total[1], when), max(total[2], when)
+            total[1] = when if total[1] is None else min(total[1], when)
+            total[2] = when if total[2] is None else max(total[2], when)
             if w.event.environment:
-                total[3].add(w.event.environment)
+                environments.add((release.id, w.event.environment))
             if w.user_key:
                 users.add((release.id, w.user_key))
         if w.previous_cluster_id != w.cluster_id:
@@ -106,11 +108,13 @@ async def count_batch(conn: asyncpg.Connection, batch: list[Work], known: dict[i
             stat[0] += 1
             stat[1], stat[2] = min(stat[1], when), max(stat[2], when)
     if totals:
-        await releases_sql.add_counts(conn, [(rid, n, a, b, sorted(envs)) for rid, (n, a, b, envs) in totals.items()])
-    if users:
-        await releases_sql.add_users(conn, sorted(users))
-    if per_cluster:
-        await releases_sql.add_clusters(conn, [(rid, cid, n, a, b) for (rid, cid), (n, a, b) in per_cluster.items()])
+        await releases_sql.add_batch(
+            conn,
+            [(rid, n, a, b) for rid, (n, a, b) in totals.items()],
+            sorted(environments),
+            sorted(users),
+            [(rid, cid, n, a, b) for (rid, cid), (n, a, b) in per_cluster.items()],
+        )
 
 
 async def release_batch(conn: asyncpg.Connection, batch: list[Work], cache: ReleaseCache, now: dt.datetime) -> None:
