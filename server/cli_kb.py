@@ -13,7 +13,7 @@ from tqdm import tqdm
 
 from server.db import kb as kb_sql
 from server.db import kb_events, tenancy
-from server.errors import CrashdeskError
+from server.errors import CrashdeskError, NotFound
 from server.services import articles, kb_files, kb_usage
 from server.services.ticket_text import sync_clusters
 from server.settings import Settings
@@ -27,12 +27,20 @@ def cmd_import(args: argparse.Namespace, settings: Settings) -> None:
     from server.cli import _emit, _with_db
 
     folder = Path(args.dir)
-    if not folder.is_dir():
-        raise CrashdeskError(f"{folder} is not a folder")
-    files = sorted(p for p in folder.rglob("*") if p.suffix in (".md", ".markdown") and p.is_file())
+    files: list[Path] = []
 
     async def go(conn: Any) -> dict[str, Any]:
-        org = await tenancy.ensure_organization(conn, args.org)
+        if not folder.is_dir():
+            raise CrashdeskError(f"{folder} is not a folder")
+        files.extend(sorted(p for p in folder.rglob("*") if p.suffix in (".md", ".markdown") and p.is_file()))
+        if args.create_org:
+            org = await tenancy.ensure_organization(conn, args.org)
+        else:
+            try:
+                org = await tenancy.organization_id(conn, args.org)
+            except NotFound:
+                raise CrashdeskError(f"organization {args.org!r} does not exist; check the name,"
+                                     " or add --create-org to create it") from None
         done: dict[str, int] = {}
         bad: list[dict[str, str]] = []
         for path in _progress(files, args, "importing"):
@@ -59,12 +67,15 @@ def cmd_export(args: argparse.Namespace, settings: Settings) -> None:
     from server.cli import _emit, _with_db
 
     folder = Path(args.dir)
-    folder.mkdir(parents=True, exist_ok=True)
 
     async def go(conn: Any) -> list[Any]:
         return await kb_sql.export_rows(conn, await tenancy.organization_id(conn, args.org))
 
     rows = _with_db(settings, go)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise CrashdeskError(f"cannot write to {folder}: {exc.strerror or exc}") from None
     written = []
     for r in _progress(rows, args, "exporting"):
         safe_key = "".join(c if c.isalnum() or c in "-_" else "-" for c in r["key"])[:80]
@@ -127,6 +138,7 @@ def register(sub: Any) -> None:
     p = add("import", cmd_import, "import a folder of markdown files with front matter (bad files are reported)")
     p.add_argument("org")
     p.add_argument("dir")
+    p.add_argument("--create-org", action="store_true", help="create the organization if it does not exist")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p = add("export", cmd_export, "write every article language version as a markdown file with front matter")
     p.add_argument("org")

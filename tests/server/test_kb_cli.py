@@ -35,7 +35,7 @@ def test_import_reports_bad_files_and_keeps_going(make_database, tmp_path: Path)
     db = make_database()
     org = f"hc-{uuid.uuid4().hex[:6]}"
     folder = _folder(tmp_path)
-    out = cli(db, "kb", "import", org, str(folder))
+    out = cli(db, "kb", "import", org, str(folder), "--create-org")
     assert out["files"] == 7 and out["created"] == 2 and out["language added"] == 1
     assert {b["file"]: b["error"].split(":")[0] for b in out["bad"]} == {
         "broken-yaml.md": "front matter", "no-title.md": "title", "odd-status.md": "status", "latin1.md": "not UTF-8 text"}
@@ -52,14 +52,18 @@ def test_import_reports_bad_files_and_keeps_going(make_database, tmp_path: Path)
     assert "title: 重置忘记的密码" in (exported / "kb-17.zh.md").read_text(encoding="utf-8")
 
     other = f"copy-{uuid.uuid4().hex[:6]}"
-    copied = cli(db, "kb", "import", other, str(exported))
+    copied = cli(db, "kb", "import", other, str(exported), "--create-org")
     assert copied["created"] == 2 and copied["language added"] == 1 and copied["bad"] == []
 
     report = cli(db, "kb", "report", org, "never-used", "--days", "1")
     assert report["report"] == "never-used"
 
 
-def test_import_of_a_missing_folder_says_so(make_database, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_import_of_a_missing_folder_or_organization_says_so(make_database, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    env = {"DATABASE_URL": make_database(), "PATH": "/usr/bin:/bin"}
     out = subprocess.run([*CRASHDESK, "kb", "import", "x", str(tmp_path / "nope")], cwd=REPO, capture_output=True,
-                         text=True, env={"DATABASE_URL": make_database(), "PATH": "/usr/bin:/bin"}, timeout=60)
+                         text=True, env=env, timeout=60)
     assert out.returncode == 2 and "is not a folder" in out.stderr
+    out = subprocess.run([*CRASHDESK, "kb", "import", "acmee", str(tmp_path)], cwd=REPO, capture_output=True,
+                         text=True, env=env, timeout=60)
+    assert out.returncode == 2 and "organization 'acmee' does not exist" in out.stderr
