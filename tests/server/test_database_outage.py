@@ -75,7 +75,7 @@ async def _stored(url: str) -> set[str]:
 
 def test_database_outage_answers_503_then_recovers_losing_nothing(make_database, pg_admin_url: str, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     url = make_database()
-    name = urlsplit(url).path.lstrip("/")  # the embedded server's URL ends in ?host=<socket dir>
+    name = urlsplit(url).path.lstrip("/")  # the embedded server's URL carries ?host=/path/with/slashes
     env = {"CRASHDESK_DATABASE_WAIT_SECONDS": "2", "CRASHDESK_KEY_CACHE_SECONDS": "0.5"}
     with running_server(url, tmp_path, env=env) as server:
         project = Project(server, "outage-org", "app")
