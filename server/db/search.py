@@ -13,6 +13,7 @@ from typing import Any
 import asyncpg
 
 Conn = asyncpg.Connection | asyncpg.Pool
+PRE_RANKED = 300  # matches given the full (costly) rank, chosen by the cheap title/extra rank
 
 
 async def upsert(conn: Conn, rows: Sequence[tuple[Any, ...]]) -> None:
@@ -44,19 +45,20 @@ async def query(
 
     Title terms weigh 1.0, extra terms (tags, linked titles) 0.4, body 0.2; rank is
     normalised by log length (flag 1) so long bodies do not win by bulk. Only ids and
-    ranks go through the sort; text is read for the winners alone. ``terms`` are given
+    ranks go through the sort; text is read for the winners alone. Only the ``PRE_RANKED`` best
+    by title and extra terms (``head``, small and uncompressed) get the full rank: the full
+    vector is costly to read, and a query of common words matches thousands. ``search_top``
+    (migration 0044) holds that part, so the GIN index is used however many rows match. ``terms`` are given
     as tsquery literals (quoted), each tested alone against the winners for ``matched``.
     """
     return await conn.fetch(
         "SELECT d.ref_id, d.project_id, d.visibility, d.language, d.title, left(d.body, 400) AS body, top.rank,"
         " ARRAY(SELECT t.w FROM unnest($5::text[], $6::tsquery[]) AS t(w, q) WHERE d.terms @@ t.q) AS matched"
-        " FROM (SELECT s.ref_id, ts_rank('{0.2, 0.2, 0.4, 1.0}', s.terms, CAST($7 AS tsquery), 1) AS rank"
-        "   FROM search_documents s, CAST($3 AS tsquery) q"
-        "   WHERE s.organization_id = $1 AND s.kind = $2 AND s.terms @@ q"
-        "   ORDER BY rank DESC, s.ref_id DESC LIMIT $4) top"
-        " JOIN search_documents d ON d.organization_id = $1 AND d.kind = $2 AND d.ref_id = top.ref_id"
+        " FROM search_top($1, $2, CAST($3 AS tsquery), CAST($7 AS tsquery), CAST($9 AS tsquery), $4, $8) top"
+        " JOIN search_documents d ON d.organization_id = $1 AND d.kind = $2 AND d.ref_id = top.top_id"
         " ORDER BY top.rank DESC, d.ref_id DESC",
         organization_id, kind, tsquery, limit, list(terms), [quote(t) for t in terms], rank_tsquery or tsquery,
+        max(limit, PRE_RANKED), " | ".join(quote(t) for t in terms),
     )
 
 
