@@ -118,7 +118,8 @@ def terms(text: str, *, mode: Mode = "index", segment: Segment = "jieba") -> Ter
         singles = [t for t in out if len(t) == 1 and not t.isascii()]
         kept = [t for t in out if t not in singles]
         out = kept or out
-    return Terms(tuple(out), tuple(dict.fromkeys(code)))
+    # a lone "$" or "_" is a code-looking word with no letters: it must not become an empty term
+    return Terms(tuple(t for t in out if t), tuple(dict.fromkeys(c for c in code if c)))
 
 
 def query_terms(text: str, *, segment: Segment = "jieba") -> tuple[str, ...]:

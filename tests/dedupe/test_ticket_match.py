@@ -52,3 +52,10 @@ def test_cedict_gloss() -> None:
     assert parse_cedict_line(line) == ("发票", ("invoice", "receipt", "or", "bill", "for"))
     assert parse_cedict_line("# comment") is None
     assert gloss("无法下载发票", {"发票": ("invoice",), "下载": ("download",)}) == "download invoice"
+
+
+def test_a_lone_dollar_sign_makes_no_empty_search_term() -> None:
+    from dedupe.text import query_terms, terms
+
+    assert "" not in terms("it costs $ 5, see seamonkey_2_53_1_release").terms
+    assert query_terms("$") == ()
