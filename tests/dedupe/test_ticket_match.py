@@ -39,7 +39,7 @@ def test_verdict_and_join_lines() -> None:
     trace = combine([Evidence(1, "trace", 1.0, (Why("frame", "x"),)), Evidence(1, "text", 0.3)])
     assert known(trace) and join_target(trace) is not None and trace[0].score == 1.0
     words = [Ranked(2, 0.78, (), ("text",))]
-    assert known(words) and join_target(words) is None  # listed, but words alone must agree more to join
+    assert known(words) and join_target(words) is None  # listed, but words alone never join
     flat = [Ranked(3, 0.3, (), ("text",)), Ranked(4, 0.28, (), ("text",))]
     assert not known(flat)
     peak = [Ranked(3, 0.3, (), ("text",)), Ranked(4, 0.1, (), ("text",))]
