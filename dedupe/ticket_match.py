@@ -29,7 +29,9 @@ KNOWN = 0.5
 PEAK_MIN, PEAK_RATIO = 0.1, 2.0
 """A text-only best match this far above the runner-up is also ``known`` (see ``known``)."""
 JOIN = 0.75
-"""Score a ticket needs to join an existing cluster when posted."""
+"""Score a ticket with a pasted trace needs to join an existing cluster when posted."""
+JOIN_LINE = 0.85
+"""An error line alone joins only when its message is nearly the cluster's (ratio >= 0.875)."""
 # Words alone never join a posted ticket to a cluster: on real bug reports near-identical
 # texts (templates, "port bug N") are often different problems, and a wrong merge costs
 # more than a missed one. They list the cluster (lookup, ``match`` stays null) and an
@@ -139,9 +141,9 @@ def line_score(exc_type: str | None, message: str | None, sig: Signature) -> flo
         return 0.55
     from dedupe.params import parameterize
 
+    # plain ratio: a short message must not match a long one just by being a subset of its words
     ratio = fuzz.ratio(parameterize(message), sig.message) / 100
-    partial = fuzz.token_set_ratio(parameterize(message), sig.message) / 100
-    return round(0.5 + 0.4 * max(ratio, partial), 4)  # at most 0.9: a line is less than a trace
+    return round(0.5 + 0.4 * ratio, 4)  # at most 0.9: a line is less than a trace
 
 
 def combine(evidence: Iterable[Evidence]) -> list[Ranked]:
@@ -187,4 +189,6 @@ def join_target(ranked: Sequence[Ranked]) -> Ranked | None:
     if not ranked:
         return None
     top = ranked[0]
-    return top if top.score >= JOIN and ("trace" in top.kinds or "line" in top.kinds) else None
+    if "trace" in top.kinds:
+        return top if top.score >= JOIN else None
+    return top if "line" in top.kinds and top.score >= JOIN_LINE else None
