@@ -22,6 +22,7 @@ from litestar.openapi import OpenAPIConfig
 from server.api import artifacts as artifacts_api
 from server.api.articles import ArticleController
 from server.api.clusters import ClusterController
+from server.api.releases import ClusterReleaseController, ReleaseController
 from server.api.routes import ProjectController, health
 from server.api.tickets import TicketController
 from server.api.webhooks import WebhookController
@@ -51,7 +52,8 @@ class CrashdeskApp:
         self.sentry = create_sentry_app(settings)  # Sentry's web API for sentry-cli and bundler plugins
         self.litestar = Litestar(
             route_handlers=[health, ProjectController, ClusterController, artifacts_api.controller(settings),
-                            ArticleController, WebhookController, TicketController],
+                            ArticleController, WebhookController, TicketController, ReleaseController,
+                            ClusterReleaseController],
             lifespan=[self._lifespan],
             openapi_config=OpenAPIConfig(title="Crashdesk API", version="0.1.0", path="/api/0/schema"),
             debug=False,

@@ -14,7 +14,7 @@ from typing import Any
 
 import msgspec
 
-from server import bootstrap, cli_artifacts, cli_tickets
+from server import bootstrap, cli_artifacts, cli_releases, cli_tickets
 from server.database import connect, database_url
 from server.db import tenancy
 from server.errors import CrashdeskError
@@ -195,6 +195,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--rate-limit", type=int, default=0, help="events per window (0: unlimited)")
     p.add_argument("--window", type=int, default=60, help="window in seconds")
     cli_artifacts.register(sub)
+    cli_releases.register(sub)
     cli_tickets.register(sub)
     return parser
 

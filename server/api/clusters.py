@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any, Literal
 
 import msgspec
@@ -10,11 +11,15 @@ from litestar.exceptions import NotFoundException, ValidationException
 from litestar.params import Parameter
 
 from dedupe import GroupingConfig, InvalidRule, validate_rules
-from server.api.auth import require_token
+from server.api.auth import organization_of, require_token
+from server.api.releases import crashdesk_error
 from server.api.routes import project_of
-from server.api.schemas import ClusterDetailOut, ClusterMerge, ClusterOut, ClusterPage, ClusterUpdate, MergeResult
+from server.api.schemas import ClusterDetailOut, ClusterMerge, ClusterOut, ClusterPage, MergeResult
 from server.db import cluster_admin
 from server.db import clusters as clusters_sql
+from server.errors import CrashdeskError
+from server.services import resolution
+from server.services.resolution import ClusterStatusUpdate
 
 Sort = Literal["count", "last_seen", "first_seen"]
 Status = Literal["unresolved", "resolved", "ignored"]
@@ -27,6 +32,7 @@ def _out(row: Any) -> ClusterOut:
 class ClusterController(Controller):
     path = "/api/0/projects/{project_id:int}"
     guards = [require_token]
+    exception_handlers = {CrashdeskError: crashdesk_error}
 
     @get("/clusters/")
     async def list_clusters(
@@ -59,14 +65,13 @@ class ClusterController(Controller):
 
     @patch("/clusters/{cluster_id:int}")
     async def update_cluster(
-        self, request: Request[Any, Any, Any], project_id: int, cluster_id: int, data: ClusterUpdate
+        self, request: Request[Any, Any, Any], project_id: int, cluster_id: int, data: ClusterStatusUpdate
     ) -> ClusterOut:
-        await project_of(request, project_id)
-        if data.status not in ("unresolved", "resolved", "ignored"):
-            raise ValidationException(f"status must be unresolved, resolved or ignored, not {data.status!r}")
+        """Resolve (now, ``resolved_in``, ``resolved_in_next``), ignore (``ignore_until``) or reopen."""
         pool = request.app.state.pool
-        if not await cluster_admin.set_status(pool, project_id, cluster_id, data.status):
-            raise NotFoundException(f"cluster {cluster_id} not found in project {project_id}")
+        now = dt.datetime.now(dt.UTC)
+        async with pool.acquire() as conn:
+            await resolution.change_status(conn, organization_of(request), project_id, cluster_id, data, actor="api", now=now)
         return _out(await cluster_admin.get_cluster(pool, project_id, cluster_id))
 
     @post("/clusters/{cluster_id:int}/merge", status_code=200)

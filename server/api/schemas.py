@@ -78,6 +78,12 @@ class ClusterOut(msgspec.Struct, frozen=True):
     first_release: str | None
     last_release: str | None
     config_id: str
+    resolved_in: str | None  # the release it is fixed in (null: resolved without one, or waiting for the next)
+    resolved_in_next: bool  # resolved in the next release, which does not exist yet
+    resolved_at: dt.datetime | None
+    regressed_in: str | None
+    regressed_at: dt.datetime | None
+    seen_in_older_release: int  # events from releases older than the fix since it was resolved
 
 
 class ClusterPage(msgspec.Struct, frozen=True):

@@ -16,6 +16,7 @@ import asyncpg
 import msgspec
 
 from server.db import events as events_sql
+from server.db import sessions as sessions_sql
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +42,7 @@ class Submission(msgspec.Struct, frozen=True):
     events: tuple[EventRow, ...] = ()
     attachments: tuple[AttachmentRow, ...] = ()
     counts: tuple[tuple[int, str], ...] = ()  # (project_id, item type) of accepted-but-not-stored items
+    sessions: tuple[tuple[int, str, bytes], ...] = ()  # (project_id, item type, payload) for release health
 
 
 class Refused(Exception):
@@ -153,6 +155,7 @@ async def _write(conn: asyncpg.Connection, submissions: list[Submission]) -> Non
     events = [e for s in submissions for e in s.events]
     attachments = [a for s in submissions for a in s.attachments]
     counts = Counter(c for s in submissions for c in s.counts)
+    sessions = [x for s in submissions for x in s.sessions]
     async with conn.transaction():
         if events:
             await events_sql.insert_raw(conn, events)
@@ -160,6 +163,8 @@ async def _write(conn: asyncpg.Connection, submissions: list[Submission]) -> Non
             await events_sql.insert_attachments(conn, attachments)
         if counts:
             await events_sql.add_item_counts(conn, counts)
+        if sessions:
+            await sessions_sql.enqueue(conn, sessions)
 
 
 def _fail(batch: list[tuple[Submission, asyncio.Future[None]]], exc: BaseException) -> None:
