@@ -65,6 +65,10 @@ async def create(pool: Conn, organization_id: int, project_id: int, data: Ticket
         match: CandidateOut | None = None
         if target is not None:
             match = (await describe(conn, project_id, [target], data.version) or [None])[0]
+            if match is not None and "trace" not in target.kinds and match.event_count == 0:
+                # an error line joins a crash's cluster, not another ticket's: on real reports the same
+                # message quoted from different pages is often a different problem
+                match = None
         if match is not None:
             cluster_id, source = match.cluster_id, "auto"
         else:
