@@ -109,7 +109,7 @@ def main() -> None:
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     with stack, serve(url, port, "--no-process") as proc:
-        made = json.loads(cli(url, "createproject", "bench-org", "app"))
+        made = json.loads(cli(url, "createproject", "bench-org", "app", "--create-org"))
         envelope_url = f"{base}/api/{made['project_id']}/envelope/"
         valid = {"X-Sentry-Auth": f"Sentry sentry_key={made['public_key']}", "Content-Encoding": "gzip"}
         unknown = {"X-Sentry-Auth": f"Sentry sentry_key={uuid.uuid4().hex}", "Content-Encoding": "gzip"}

@@ -80,7 +80,8 @@ class GroupCommitWriter:
         ``timeout`` passed first (then it may still commit: event ids make a resend harmless)."""
         future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._queue.put_nowait((submission, future))
-        await asyncio.wait_for(future, timeout)
+        async with asyncio.timeout(timeout):  # on expiry the future is cancelled: the writer skips it
+            await future
 
     async def _run(self, conn: asyncpg.Connection | None) -> None:
         delay = 0.1
