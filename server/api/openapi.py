@@ -1,0 +1,97 @@
+"""The OpenAPI document of ``/api/0``, completed: bearer security, and the error shape on every operation.
+
+Litestar generates paths, parameters, request bodies and success responses from the
+handlers' signatures. ``CompletedSchema`` adds what it cannot know: which operations need
+a token (those guarded by ``require_token``) and the ``{"detail", "code"}`` body of every
+error they can answer.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from litestar import Request
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import JsonRenderPlugin
+from litestar.openapi.spec import Components, SecurityScheme
+from litestar.routes import HTTPRoute
+
+from server.api.auth import require_token
+
+SCHEMA_PATH = "/api/0/schema"
+ERROR_REF = {"$ref": "#/components/schemas/Error"}
+ERROR_SCHEMA = {
+    "type": "object",
+    "title": "Error",
+    "required": ["detail", "code"],
+    "properties": {
+        "detail": {"type": "string", "description": "what was wrong, naming the parameter or field"},
+        "code": {"type": "string", "description": "stable machine-readable kind: invalid, unauthorized, not_found, ..."},
+    },
+}
+ERRORS = {
+    "400": "invalid parameter or body (unknown parameters included)",
+    "401": "missing, unknown, expired or revoked token",
+    "403": "the token's scopes do not allow this",
+    "404": "not found (or another organization's)",
+    "503": "the database is unavailable; retry after Retry-After seconds",
+}
+
+
+class CompletedSchema(JsonRenderPlugin):
+    """Serves ``openapi.json`` with security and error responses filled in (computed once)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._done: dict[str, Any] | None = None
+
+    def render(self, request: Request[Any, Any, Any], openapi_schema: dict[str, Any]) -> bytes:
+        if self._done is None:
+            self._done = complete(openapi_schema, guarded_operations(request.app.routes))
+        return self.render_json(request, self._done)
+
+
+def openapi_config() -> OpenAPIConfig:
+    return OpenAPIConfig(
+        title="Crashdesk API",
+        version="0.1.0",
+        description="Crash reports, clusters and artifacts of the token's organization. "
+        "Errors answer {\"detail\", \"code\"}; lists are pages {\"<things>\": [...], \"next_cursor\"}.",
+        path=SCHEMA_PATH,
+        render_plugins=[CompletedSchema()],
+        components=Components(security_schemes={"bearer": SecurityScheme(type="http", scheme="bearer",
+                                                                          description="crashdesk token create ORG")}),
+    )
+
+
+def guarded_operations(routes: Any) -> set[tuple[str, str]]:
+    """(path, method) of every operation behind ``require_token``."""
+    out = set()
+    for route in routes:
+        if not isinstance(route, HTTPRoute):
+            continue
+        for handler in route.route_handlers:
+            if require_token in handler.resolve_guards():
+                out.update((route.path_format, m.lower()) for m in handler.http_methods)
+    return out
+
+
+def complete(schema: dict[str, Any], guarded: set[tuple[str, str]]) -> dict[str, Any]:
+    schema = copy.deepcopy(schema)
+    schema.setdefault("components", {}).setdefault("schemas", {})["Error"] = ERROR_SCHEMA
+    for path, item in schema.get("paths", {}).items():
+        for method, op in item.items():
+            if not isinstance(op, dict) or "responses" not in op:
+                continue
+            codes = ["400", "503"]
+            if (path, method) in guarded:
+                op["security"] = [{"bearer": []}]
+                codes += ["401", "403"]
+            else:
+                op["security"] = []
+            if "{" in path:
+                codes.append("404")
+            for code in codes:
+                op["responses"][code] = {"description": ERRORS[code], "content": {"application/json": {"schema": ERROR_REF}}}
+    return schema
