@@ -1,0 +1,126 @@
+"""Text to search terms, for English, Chinese and the code names that appear in both.
+
+One tokenizer for every searchable thing (articles, clusters, tickets), run in Python
+before text reaches PostgreSQL, so the index never depends on the database's locale or
+parser (``pg_trgm`` makes no trigrams of CJK text under the C locale):
+
+- text is NFKC-folded (full-width letters become ASCII) and stripped of accents;
+- a run of Chinese characters is segmented into words by jieba (``rjieba``, the
+  maintained Rust port with the same dictionary); ``segment="bigram"`` gives overlapping
+  character bigrams instead, kept for comparison (``bench/search_quality.py``);
+- an English word is lowercased and Snowball-stemmed (``crashes`` -> ``crash``);
+- a code name (``NullPointerException``, ``requests.ConnectionError``, ``on_create``,
+  ``MainActivity.onCreate``) is kept whole, lowercased, and also split into its parts so
+  "connection error" finds ``ConnectionError``.
+
+Each term is a plain string of letters, digits, ``_``, ``.``, ``:`` and ``$`` never appears
+in one, so callers can add their own ``$``-prefixed filter terms without clashes.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+from typing import Literal
+
+import msgspec
+import rjieba
+import Stemmer
+
+Segment = Literal["jieba", "bigram"]
+Mode = Literal["index", "query"]
+
+MAX_TERM = 60
+_CJK = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+_SCAN = re.compile(rf"(?P<cjk>[{_CJK}]+)|(?P<word>[A-Za-z_$][\w$]*(?:[.:]{{1,2}}[A-Za-z_$][\w$]*)*)|(?P<num>\d+(?:\.\d+)*)")
+_CAMEL = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|\d+")
+# Words too common to tell articles apart; Chinese single characters are dropped from
+# queries by the same rule unless nothing else is left.
+_EN_STOP = frozenset(
+    "a an and are as at be been but by can could did do does for from had has have how i if in into is it its"
+    " me my no not of on or our so that the their them then there these they this to was we were what when"
+    " where which who why will with you your".split()
+)
+_ZH_STOP = frozenset("的 了 在 是 和 就 都 而 及 与 着 或 一个 没有 我们 你们 他们 这个 那个 时 后 吗 呢 吧 啊 把 被 让 给 从 对 也 很 还 又 请 怎么 为什么 什么 如何".split())
+_STEMMER = Stemmer.Stemmer("english")
+
+
+class Terms(msgspec.Struct, frozen=True):
+    """The terms of one text, in order (repeats kept, for term frequency), and its code names."""
+
+    terms: tuple[str, ...]
+    code: tuple[str, ...] = ()
+
+
+def fold(text: str) -> str:
+    """NFKC, then accents removed: ``Ｃａｆé`` -> ``Cafe``."""
+    text = unicodedata.normalize("NFKC", text)
+    if text.isascii():
+        return text
+    decomposed = unicodedata.normalize("NFD", text)
+    return unicodedata.normalize("NFC", "".join(c for c in decomposed if not unicodedata.combining(c)))
+
+
+@lru_cache(maxsize=65536)
+def _stem(word: str) -> str:
+    return _STEMMER.stemWord(word)
+
+
+def _is_code(word: str) -> bool:
+    """A name from code: dotted, snake_case, camelCase or an ``...Error``/``...Exception`` type."""
+    if "." in word or ":" in word or "_" in word.strip("_") or "$" in word:
+        return True
+    return any(c.isupper() for c in word[1:]) and any(c.islower() for c in word)
+
+
+def _word_terms(word: str, mode: Mode, out: list[str], code: list[str]) -> None:
+    if _is_code(word):
+        whole = word.lower()[:MAX_TERM].replace("$", "")
+        code.append(whole)
+        out.append(whole)
+        for segment in re.split(r"[.:]+", word):
+            parts = [p.lower() for p in _CAMEL.findall(segment)]
+            if len(parts) > 1 or "_" in segment:
+                seg = segment.lower().replace("$", "")
+                if seg and seg != whole:
+                    out.append(seg)
+            out.extend(_stem(p) for p in parts if p not in _EN_STOP and len(p) > 1)
+        return
+    low = word.lower()
+    if low in _EN_STOP or len(low) < 2 and mode == "query":
+        return
+    out.append(_stem(low)[:MAX_TERM])
+
+
+def _cjk_terms(run: str, mode: Mode, segment: Segment, out: list[str]) -> None:
+    if segment == "bigram":
+        if len(run) == 1:
+            out.append(run)
+        out.extend(run[i : i + 2] for i in range(len(run) - 1))
+        return
+    words = rjieba.cut_for_search(run) if mode == "index" else rjieba.cut(run)
+    out.extend(w for w in words if w.strip() and w not in _ZH_STOP)
+
+
+def terms(text: str, *, mode: Mode = "index", segment: Segment = "jieba") -> Terms:
+    """The search terms of ``text``; ``mode="index"`` adds finer Chinese sub-words for recall."""
+    out: list[str] = []
+    code: list[str] = []
+    for m in _SCAN.finditer(fold(text)):
+        if m.lastgroup == "cjk":
+            _cjk_terms(m.group(), mode, segment, out)
+        elif m.lastgroup == "word":
+            _word_terms(m.group(), mode, out, code)
+        elif mode == "index" or len(m.group()) > 1:
+            out.append(m.group()[:MAX_TERM])
+    if mode == "query":
+        singles = [t for t in out if len(t) == 1 and not t.isascii()]
+        kept = [t for t in out if t not in singles]
+        out = kept or out
+    return Terms(tuple(out), tuple(dict.fromkeys(code)))
+
+
+def query_terms(text: str, *, segment: Segment = "jieba") -> tuple[str, ...]:
+    """Distinct query terms in order of appearance."""
+    return tuple(dict.fromkeys(terms(text, mode="query", segment=segment).terms))

@@ -1,0 +1,151 @@
+"""The shared text search engine: index any kind of document, search one kind, explain each hit.
+
+Used for articles here and for tickets and clusters by the support lookup. Text is
+tokenised by ``dedupe.text`` (English stems, Chinese words, code names), stored in
+``search_documents`` as a weighted tsvector, matched and ranked by PostgreSQL's core
+full-text search, then the best candidates are re-ranked with rapidfuzz and query-term
+coverage. Every hit says ``why``: the query terms it contains.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+import msgspec
+from rapidfuzz import fuzz
+
+from dedupe.text import fold, query_terms, terms
+from server.db import search as search_sql
+from server.db.search import Conn
+
+MAX_POSITION = 16383  # PostgreSQL's largest tsvector position
+BODY_KEPT = 2000  # characters of body stored beside the vector, for re-ranking and snippets
+BODY_INDEXED = 50_000  # characters of body tokenised; beyond this a document says nothing new
+CANDIDATES = 60  # rows ranked by PostgreSQL and handed to the re-ranker
+W_COVERAGE, W_RANK, W_FUZZ = 0.5, 0.3, 0.2
+
+
+class Document(msgspec.Struct, frozen=True):
+    """A thing to find: ``title`` weighs most, then ``extra`` (tags, linked titles), then ``body``."""
+
+    organization_id: int
+    kind: str
+    ref_id: int
+    title: str
+    body: str = ""
+    extra: str = ""
+    project_id: int | None = None
+    visibility: str | None = None
+    language: str | None = None
+
+
+class SearchHit(msgspec.Struct, frozen=True):
+    kind: str
+    ref_id: int
+    title: str
+    score: float
+    why: list[str]
+    snippet: str
+    project_id: int | None = None
+    visibility: str | None = None
+    language: str | None = None
+
+
+def _filters(organization_id: int, project_id: int | None, visibility: str | None, language: str | None) -> list[str]:
+    out = [f"$o{organization_id}"]
+    if project_id is not None:
+        out.append(f"$p{project_id}")
+    if visibility:
+        out.append(f"$v{visibility}")
+    if language:
+        out.append(f"$l{language}")
+    return out
+
+
+def _quote(term: str) -> str:
+    return "'" + term.replace("\\", "\\\\").replace("'", "''") + "'"
+
+
+def tsvector_literal(doc: Document) -> str:
+    """``'term':pos<weight> ...``: title A, extra B, body C, filter terms D."""
+    parts: list[str] = []
+    pos = 1
+    fields = ((doc.title, "A"), (doc.extra, "B"), (doc.body[:BODY_INDEXED], "C"))
+    for text, weight in fields:
+        for term in terms(text).terms:
+            parts.append(f"{_quote(term)}:{min(pos, MAX_POSITION)}{weight}")
+            pos += 1
+    for term in _filters(doc.organization_id, doc.project_id, doc.visibility, doc.language):
+        parts.append(f"{_quote(term)}:{MAX_POSITION}D")
+    return " ".join(parts)
+
+
+def tsquery_literal(filters: Sequence[str], words: Sequence[str]) -> str:
+    scope = " & ".join(_quote(f) for f in filters)
+    return f"{scope} & ({' | '.join(_quote(w) for w in words)})"
+
+
+async def index(conn: Conn, docs: Iterable[Document]) -> None:
+    """Add or replace documents (one round trip for the batch)."""
+    rows = [
+        (d.organization_id, d.kind, d.ref_id, d.project_id, d.visibility, d.language, d.title, d.body[:BODY_KEPT],
+         tsvector_literal(d))
+        for d in docs
+    ]
+    if rows:
+        await search_sql.upsert(conn, rows)
+
+
+async def remove(conn: Conn, organization_id: int, kind: str, ref_ids: Sequence[int]) -> None:
+    await search_sql.remove(conn, organization_id, kind, ref_ids)
+
+
+def _weight(term: str, code: frozenset[str]) -> float:
+    return 2.0 if term in code else 1.0
+
+
+def _snippet(body: str, why: Sequence[str]) -> str:
+    low = fold(body).lower()
+    at = min((i for i in (low.find(w) for w in why) if i >= 0), default=0)
+    start = max(0, at - 60)
+    return ("…" if start else "") + body[start : start + 200].replace("\n", " ").strip()
+
+
+async def search(
+    conn: Conn,
+    organization_id: int,
+    kind: str,
+    q: str,
+    *,
+    project_id: int | None = None,
+    visibility: str | None = None,
+    language: str | None = None,
+    limit: int = 20,
+) -> list[SearchHit]:
+    """The best ``limit`` documents of ``kind`` for ``q`` in scope, best first; [] when nothing matches."""
+    words = query_terms(q)
+    if not words:
+        return []
+    parsed = terms(q, mode="query")
+    code = frozenset(parsed.code)
+    tsq = tsquery_literal(_filters(organization_id, project_id, visibility, language), words)
+    rows = await search_sql.query(conn, organization_id, kind, tsq, words, max(CANDIDATES, limit))
+    if not rows:
+        return []
+    total = sum(_weight(w, code) for w in words)
+    top_rank = max(r["rank"] for r in rows) or 1.0
+    joined = " ".join(words)
+    hits = []
+    for r in rows:
+        matched = set(r["matched"])
+        why = [w for w in words if w in matched]
+        coverage = sum(_weight(w, code) for w in why) / total
+        title_terms = " ".join(terms(r["title"], mode="query").terms)
+        closeness = fuzz.token_set_ratio(joined, title_terms) / 100.0
+        score = W_COVERAGE * coverage + W_RANK * (r["rank"] / top_rank) + W_FUZZ * closeness
+        hits.append(
+            SearchHit(kind, r["ref_id"], r["title"], round(score, 4), why, _snippet(r["body"], why),
+                      r["project_id"], r["visibility"], r["language"])
+        )
+    hits.sort(key=lambda h: (-h.score, -h.ref_id))
+    return hits[:limit]
