@@ -22,7 +22,7 @@ from server.api import artifacts as artifacts_api
 from server.api.clusters import ClusterController
 from server.api.errors import EXCEPTION_HANDLERS
 from server.api.health import health, stats
-from server.api.openapi import openapi_config
+from server.api.openapi import docs_assets, openapi_config
 from server.api.params import check_parameters
 from server.api.projects import ProjectController
 from server.api.tokens import TokenController
@@ -49,6 +49,7 @@ class CrashdeskApp:
         self.litestar = Litestar(
             route_handlers=[
                 health, stats, ProjectController, ClusterController, artifacts_api.controller(settings), TokenController,
+                docs_assets(),
             ],
             lifespan=[self._lifespan],
             openapi_config=openapi_config(),

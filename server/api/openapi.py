@@ -9,17 +9,21 @@ error they can answer.
 from __future__ import annotations
 
 import copy
+from importlib.resources import files
+from pathlib import Path
 from typing import Any
 
-from litestar import Request
+from litestar import Request, Router
 from litestar.openapi import OpenAPIConfig
-from litestar.openapi.plugins import JsonRenderPlugin
+from litestar.openapi.plugins import JsonRenderPlugin, SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 from litestar.routes import HTTPRoute
+from litestar.static_files import create_static_files_router
 
 from server.api.auth import require_token
 
-SCHEMA_PATH = "/api/0/schema"
+SCHEMA_PATH = "/api/0/schema"  # docs page at SCHEMA_PATH (and /docs), document at SCHEMA_PATH/openapi.json
+STATIC_PATH = "/api/0/schema/static"
 ERROR_REF = {"$ref": "#/components/schemas/Error"}
 ERROR_SCHEMA = {
     "type": "object",
@@ -39,17 +43,45 @@ ERRORS = {
 }
 
 
-class CompletedSchema(JsonRenderPlugin):
-    """Serves ``openapi.json`` with security and error responses filled in (computed once)."""
+_completed: dict[int, dict[str, Any]] = {}
 
-    def __init__(self) -> None:
-        super().__init__()
-        self._done: dict[str, Any] | None = None
+
+def completed(request: Request[Any, Any, Any], openapi_schema: dict[str, Any]) -> dict[str, Any]:
+    """The app's schema with security and error responses filled in (computed once per app)."""
+    key = id(request.app)
+    if key not in _completed:
+        _completed[key] = complete(openapi_schema, guarded_operations(request.app.routes))
+    return _completed[key]
+
+
+class CompletedJson(JsonRenderPlugin):
+    """``openapi.json``, completed."""
 
     def render(self, request: Request[Any, Any, Any], openapi_schema: dict[str, Any]) -> bytes:
-        if self._done is None:
-            self._done = complete(openapi_schema, guarded_operations(request.app.routes))
-        return self.render_json(request, self._done)
+        return self.render_json(request, completed(request, openapi_schema))
+
+
+class LocalSwagger(SwaggerRenderPlugin):
+    """Swagger UI from the ``swagger-ui-py`` package's files, served here: the docs work offline."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            js_url=f"{STATIC_PATH}/swagger-ui-bundle.js",
+            css_url=f"{STATIC_PATH}/swagger-ui.css",
+            standalone_preset_js_url=f"{STATIC_PATH}/swagger-ui-standalone-preset.js",
+            favicon=f"<link rel='icon' type='image/png' href='{STATIC_PATH}/favicon-32x32.png'>",
+            path="/docs",
+        )
+
+    def render(self, request: Request[Any, Any, Any], openapi_schema: dict[str, Any]) -> bytes:
+        return super().render(request, completed(request, openapi_schema))
+
+
+def docs_assets() -> Router:
+    """The Swagger UI files (``swagger_ui/static`` of ``swagger-ui-py``) at ``STATIC_PATH``."""
+    return create_static_files_router(
+        path=STATIC_PATH, directories=[Path(str(files("swagger_ui") / "static"))], include_in_schema=False
+    )
 
 
 def openapi_config() -> OpenAPIConfig:
@@ -59,7 +91,7 @@ def openapi_config() -> OpenAPIConfig:
         description="Crash reports, clusters and artifacts of the token's organization. "
         "Errors answer {\"detail\", \"code\"}; lists are pages {\"<things>\": [...], \"next_cursor\"}.",
         path=SCHEMA_PATH,
-        render_plugins=[CompletedSchema()],
+        render_plugins=[LocalSwagger(), CompletedJson()],
         components=Components(security_schemes={"bearer": SecurityScheme(type="http", scheme="bearer",
                                                                           description="crashdesk token create ORG")}),
     )
