@@ -6,6 +6,6 @@ from protocol.parse import parse_event
 
 __all__ = ["DebugImage", "Event", "EventParseError", "ExceptionValue", "Frame", "ProtocolError", "Thread", "parse_event"]
 
-from protocol.envelope import Envelope, EnvelopeError, Item, parse_envelope  # noqa: E402
+from protocol.envelope import Envelope, EnvelopeError, EnvelopeTooLarge, Item, first_line, parse_envelope  # noqa: E402
 
-__all__ += ["Envelope", "EnvelopeError", "Item", "parse_envelope"]
+__all__ += ["Envelope", "EnvelopeError", "EnvelopeTooLarge", "Item", "first_line", "parse_envelope"]

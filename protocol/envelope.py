@@ -23,6 +23,10 @@ class EnvelopeError(ProtocolError):
         self.reason = reason
 
 
+class EnvelopeTooLarge(EnvelopeError):
+    """The envelope holds more items than allowed; refused as soon as the limit is passed."""
+
+
 class Item(msgspec.Struct, frozen=True):
     type: str
     headers: dict[str, Any]
@@ -35,6 +39,7 @@ class Envelope(msgspec.Struct, frozen=True):
 
 
 _decode = msgspec.json.Decoder(dict[str, Any])
+_MAX_TYPE = 64
 
 
 def _header(line: bytes, what: str) -> dict[str, Any]:
@@ -46,10 +51,25 @@ def _header(line: bytes, what: str) -> dict[str, Any]:
         raise EnvelopeError(f"{what} is not valid JSON: {exc}") from None
     except RecursionError:
         raise EnvelopeError(f"{what} is nested too deeply") from None
+    except UnicodeDecodeError as exc:
+        raise EnvelopeError(f"{what} is not valid UTF-8 (byte {exc.start})") from None
 
 
-def parse_envelope(body: bytes) -> Envelope:
-    """Split ``body`` into its header and items; payloads are left undecoded."""
+def first_line(body: bytes) -> dict[str, Any]:
+    """The envelope header alone, for reading the ``dsn`` before the rest has arrived."""
+    end = body.find(b"\n")
+    line = body if end < 0 else body[:end]
+    if not line.strip():
+        raise EnvelopeError("envelope header line is missing (the body must start with a JSON object line)")
+    return _header(line, "envelope header")
+
+
+def parse_envelope(body: bytes, max_items: int | None = None) -> Envelope:
+    """Split ``body`` into its header and items; payloads are left undecoded.
+
+    Past ``max_items`` items it stops at once (``EnvelopeTooLarge``): a body of a million
+    tiny items must cost no more than the limit's worth of parsing.
+    """
     end = body.find(b"\n")
     first = body if end < 0 else body[:end]
     if not first.strip():
@@ -65,10 +85,15 @@ def parse_envelope(body: bytes) -> Envelope:
             pos = size if end < 0 else end + 1
             continue
         number = len(items) + 1
+        if max_items is not None and number > max_items:
+            raise EnvelopeTooLarge(f"envelope has more than {max_items} items")
         item_headers = _header(line, f"item {number} header")
         item_type = item_headers.get("type")
         if not isinstance(item_type, str) or not item_type:
             raise EnvelopeError(f"item {number} header has no 'type'")
+        if not item_type.isprintable() or len(item_type) > _MAX_TYPE:
+            # Never echoed back: the type ends up in a response header and in a text column.
+            raise EnvelopeError(f"item {number} type is not a short printable name (control characters or over {_MAX_TYPE})")
         start = size if end < 0 else end + 1
         length = item_headers.get("length")
         if length is not None:

@@ -19,6 +19,7 @@ from litestar import Litestar
 from litestar.logging.config import LoggingConfig
 
 from server.api import artifacts as artifacts_api
+from server.api.articles import ArticleController
 from server.api.clusters import ClusterController
 from server.api.errors import EXCEPTION_HANDLERS
 from server.api.health import health, stats
@@ -26,6 +27,7 @@ from server.api.openapi import docs_assets, openapi_config
 from server.api.params import check_parameters
 from server.api.projects import ProjectController
 from server.api.tokens import TokenController
+from server.api.webhooks import WebhookController
 from server.database import connect, create_pool
 from server.errors import ConfigError
 from server.ingest.handler import PATH as INGEST_PATH
@@ -35,6 +37,7 @@ from server.ingest.writer import GroupCommitWriter
 from server.migrate import migrate
 from server.selfmonitor import init_self_monitoring
 from server.settings import Settings
+from server.webhook_sender import WebhookSender
 from server.worker import Processor
 
 log = logging.getLogger(__name__)
@@ -50,6 +53,7 @@ class CrashdeskApp:
             route_handlers=[
                 health, stats, ProjectController, ClusterController, artifacts_api.controller(settings), TokenController,
                 docs_assets(),
+                ArticleController, WebhookController,
             ],
             lifespan=[self._lifespan],
             openapi_config=openapi_config(),
@@ -82,8 +86,11 @@ class CrashdeskApp:
         processors: list[asyncio.Task[None]] = []
         if self.settings.process_events:
             processors.append(asyncio.create_task(Processor(url, self.settings, f"processor-{os.getpid()}").run()))
+        if self.settings.webhook_sender:
+            processors.append(asyncio.create_task(WebhookSender(url, self.settings).run()))
         app.state.pool = pool
         app.state.public_url = self.settings.public_url
+        app.state.settings = self.settings
         self.ingest = Ingest(self.settings, KeyCache(pool, self.settings.key_cache_seconds), writer)
         # Everything loaded by now (framework, drivers, pools) lives as long as the process.
         # Freezing it keeps the collector from rescanning it in every full collection, which

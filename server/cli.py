@@ -121,7 +121,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> None:
             port=args.port,
             workers=args.workers,
             loop="uvloop",
-            http="httptools",
+            http="server.http_guard:GuardedHttpToolsProtocol",  # httptools with header/body deadlines
             access_log=False,
             log_level=args.log_level,
             timeout_graceful_shutdown=10,

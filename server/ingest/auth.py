@@ -10,7 +10,18 @@ from __future__ import annotations
 
 from urllib.parse import parse_qs, urlsplit
 
-from server.ingest.errors import Unauthorized
+from server.ingest.errors import BadRequest, Unauthorized
+
+_MAX_KEY = 128
+
+
+def check_key(key: str) -> str:
+    """``key`` if it can name a project key; 400 for control characters (a NUL breaks the lookup)."""
+    if not key.isprintable():
+        raise BadRequest("sentry_key contains control characters")
+    if len(key) > _MAX_KEY:
+        raise Unauthorized(f"sentry_key is longer than {_MAX_KEY} characters; no such key exists")
+    return key
 
 
 def _from_sentry_header(value: str) -> str | None:

@@ -43,6 +43,17 @@ def _zlib(body: bytes, cap: int, wbits: int, name: str) -> bytes:
             return b"".join(parts)
 
 
+_SUPPORTED = _IDENTITY | {"gzip", "x-gzip", "deflate", "br", "zstd"}
+
+
+def check_encoding(content_encoding: str) -> None:
+    """415 at once for an encoding we cannot read, before any of the body is."""
+    if content_encoding.strip().lower() not in _SUPPORTED:
+        raise UnsupportedEncoding(
+            f"Content-Encoding {content_encoding[:64]!r} is not supported (use gzip, deflate, br or zstd)"
+        )
+
+
 def decompress(body: bytes, content_encoding: str, cap: int) -> bytes:
     """Return the decoded body; raise 400/413/415 with a message saying what was wrong."""
     encoding = content_encoding.strip().lower()

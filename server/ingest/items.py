@@ -9,8 +9,9 @@ from typing import Any
 import msgspec
 import zstandard
 
-from protocol import Envelope, EnvelopeError, parse_envelope
+from protocol import Envelope, EnvelopeError, EnvelopeTooLarge, first_line, parse_envelope
 from server.ingest.errors import BadRequest, TooLarge
+from server.ingest.text import row_text
 from server.ingest.writer import AttachmentRow, EventRow, Submission
 from server.settings import Settings
 
@@ -45,8 +46,7 @@ def normalize_event_id(value: object, where: str) -> str | None:
 
 
 def event_row(project_id: int, payload: bytes, header_id: str | None, settings: Settings, where: str) -> EventRow:
-    if len(payload) > settings.max_event_bytes:
-        raise TooLarge(f"{where} is {len(payload)} bytes, over the event limit of {settings.max_event_bytes}")
+    # Any event that fits the envelope is kept as sent; the worker trims it to the event budget.
     if _OBJECT_START.match(payload) is None:
         raise BadRequest(f"{where} must be a JSON object")
     try:
@@ -79,14 +79,13 @@ def from_envelope(project_id: int, envelope: Envelope, settings: Settings) -> tu
             owner = header_id or (events[0].event_id if events else None)
             if owner is None:
                 raise BadRequest(f"{where} has no event to belong to (no event_id in the envelope header)")
-            name = item.headers.get("filename")
             attachments.append(
                 AttachmentRow(
                     project_id=project_id,
                     event_id=owner,
-                    name=name if isinstance(name, str) and name else f"attachment-{number}",
-                    content_type=_str(item.headers.get("content_type")),
-                    attachment_type=_str(item.headers.get("attachment_type")),
+                    name=row_text(item.headers.get("filename"), f"{where} filename") or f"attachment-{number}",
+                    content_type=row_text(item.headers.get("content_type"), f"{where} content_type"),
+                    attachment_type=row_text(item.headers.get("attachment_type"), f"{where} attachment_type"),
                     data=item.payload,
                 )
             )
@@ -98,12 +97,19 @@ def from_envelope(project_id: int, envelope: Envelope, settings: Settings) -> tu
     return Submission(events=tuple(events), attachments=tuple(attachments), counts=tuple(counts)), reply_id
 
 
-def parse(body: bytes) -> Envelope:
+def parse(body: bytes, max_items: int) -> Envelope:
     try:
-        return parse_envelope(body)
+        return parse_envelope(body, max_items)
+    except EnvelopeTooLarge as exc:
+        raise TooLarge(exc.reason) from None
     except EnvelopeError as exc:
         raise BadRequest(f"malformed envelope: {exc.reason}") from None
 
 
-def _str(value: object) -> str | None:
-    return value[:256] if isinstance(value, str) else None
+def header_of(line: bytes) -> dict[str, Any]:
+    """The envelope header line alone (to find its ``dsn`` before the rest is read)."""
+    try:
+        return first_line(line)
+    except EnvelopeError as exc:
+        raise BadRequest(f"malformed envelope: {exc.reason}") from None
+

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 
 import asyncpg
 
 from server.db.tenancy import ProjectKey, key_by_public
+from server.ingest.errors import Unavailable
 
 
 class KeyCache:
@@ -17,12 +19,18 @@ class KeyCache:
         self._ttl = ttl
         self._cache: dict[str, tuple[float, ProjectKey | None]] = {}
 
-    async def get(self, public_key: str) -> ProjectKey | None:
+    async def get(self, public_key: str, timeout: float | None = None) -> ProjectKey | None:
+        """The key, or None if there is none; 503 if the database cannot say within ``timeout``."""
         now = time.monotonic()
         hit = self._cache.get(public_key)
         if hit is not None and hit[0] > now:
             return hit[1]
-        key = await key_by_public(self._pool, public_key)
+        try:
+            key = await asyncio.wait_for(key_by_public(self._pool, public_key), timeout)
+        except (TimeoutError, OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+            raise Unavailable(
+                f"project keys cannot be read right now ({type(exc).__name__}); retry later", headers={"Retry-After": "5"}
+            ) from exc
         if len(self._cache) > 100_000:
             self._cache.clear()
         self._cache[public_key] = (now + self._ttl, key)

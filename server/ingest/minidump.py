@@ -18,11 +18,14 @@ import multipart
 
 from server.ingest.errors import BadRequest, TooLarge
 from server.ingest.items import event_row, normalize_event_id
+from server.ingest.text import row_text
 from server.ingest.writer import AttachmentRow, Submission
+from server.pipeline import json_depth
 from server.settings import Settings
 
 FIELD = "upload_file_minidump"
 _BRACKETS = re.compile(r"\[([^\]]*)\]")
+_MAX_FIELD_DEPTH = 16  # sentry[a][b]... deeper than any SDK annotates
 
 
 def from_multipart(project_id: int, body: bytes, content_type: str, settings: Settings) -> tuple[Submission, str]:
@@ -39,22 +42,30 @@ def from_multipart(project_id: int, body: bytes, content_type: str, settings: Se
     files: list[tuple[str, str | None, bytes]] = []
     base: dict[str, Any] = {}
     fields: dict[str, Any] = {}
+    part_name = "?"
     try:
         for part in parser:
+            part_name = repr(part.name[:64])
             if part.filename is not None or part.name == FIELD:
                 data = part.raw
                 if len(data) > cap:
                     raise TooLarge(f"file {part.filename or part.name} is {len(data)} bytes, over the limit of {cap}")
+                name = row_text(part.filename or part.name, f"file name of part {part_name}") or "attachment"
                 if part.name == FIELD and dump is None:
-                    dump = (part.filename or "minidump.dmp", data)
+                    dump = (name if part.filename else "minidump.dmp", data)
                 else:
-                    files.append((part.filename or part.name, part.content_type, data))
+                    files.append((name, row_text(part.content_type, f"content type of part {part_name}"), data))
             elif part.name == "sentry":
-                base = _decode_json(part.raw)
+                base = _decode_json(part.raw, settings.max_json_depth)
             elif part.name.startswith("sentry["):
-                _set_path(fields, _BRACKETS.findall(part.name), part.value)
+                path = _BRACKETS.findall(part.name)
+                if len(path) > _MAX_FIELD_DEPTH:
+                    raise BadRequest(f"form field {part_name} nests deeper than {_MAX_FIELD_DEPTH} levels")
+                _set_path(fields, path, part.value)
     except multipart.MultipartError as exc:
         raise BadRequest(f"malformed multipart body: {exc}") from None
+    except (UnicodeDecodeError, LookupError):
+        raise BadRequest(f"form field {part_name} is not valid text in its charset (UTF-8 unless declared)") from None
     if dump is None:
         raise BadRequest(f"no minidump: the upload has no {FIELD!r} file part")
     if not dump[1].startswith((b"MDMP", b"PMDM")):
@@ -75,13 +86,19 @@ def from_multipart(project_id: int, body: bytes, content_type: str, settings: Se
     return Submission(events=(row,), attachments=tuple(attachments)), event_id
 
 
-def _decode_json(raw: bytes) -> dict[str, Any]:
+def _decode_json(raw: bytes, max_depth: int) -> dict[str, Any]:
     try:
         value = msgspec.json.decode(raw)
     except msgspec.DecodeError as exc:
         raise BadRequest(f"the 'sentry' field is not valid JSON: {exc}") from None
+    except UnicodeDecodeError as exc:
+        raise BadRequest(f"the 'sentry' field is not valid UTF-8 (byte {exc.start})") from None
+    except RecursionError:
+        raise BadRequest("the 'sentry' field is nested too deeply") from None
     if not isinstance(value, dict):
         raise BadRequest("the 'sentry' field must be a JSON object")
+    if json_depth(value, max_depth) > max_depth:
+        raise BadRequest(f"the 'sentry' field nests deeper than the limit of {max_depth} levels")
     return value
 
 

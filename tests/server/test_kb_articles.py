@@ -1,0 +1,120 @@
+"""Articles through the API on a running server: revisions, conflicts, restore, languages, lists, search."""
+
+from __future__ import annotations
+
+import uuid
+
+import httpx
+import pytest
+
+from tests.conftest import Project
+from tests.support import Server, cli
+
+
+@pytest.fixture
+def kb(server: Server) -> tuple[Project, str]:
+    project = Project(server, f"kb-{uuid.uuid4().hex[:8]}", "app")
+    return project, f"{server.base_url}/api/0/articles"
+
+
+def _create(project: Project, api: str, **body: object) -> dict:
+    r = httpx.post(api + "/", json={"title": "App crashes on startup", "body": "Clear the **cache**.", **body},
+                   headers=project.auth)
+    assert r.status_code == 201, r.text
+    return r.json()
+
+
+def test_every_save_is_a_revision_and_a_stale_save_is_refused(kb: tuple[Project, str]) -> None:
+    project, api = kb
+    made = _create(project, api)
+    assert made["revision"] == 1 and "<strong>cache</strong>" in made["html"] and made["languages"] == ["en"]
+    url = f"{api}/{made['id']}"
+    saved = httpx.put(url, json={"base_revision": 1, "body": "Reinstall the app.", "summary": "better fix"},
+                      headers=project.auth)
+    assert saved.status_code == 200, saved.text
+    assert saved.json()["revision"] == 2 and saved.json()["body"] == "Reinstall the app."
+    stale = httpx.put(url, json={"base_revision": 1, "body": "my older edit"}, headers=project.auth)
+    assert stale.status_code == 409 and stale.json()["code"] == "conflict" and "revision 2" in stale.json()["detail"]
+    assert httpx.get(url, headers=project.auth).json()["body"] == "Reinstall the app."
+
+    history = httpx.get(url + "/revisions", headers=project.auth).json()
+    assert [(r["revision"], r["summary"]) for r in history["revisions"]] == [(2, "better fix"), (1, "created")]
+    assert history["next_cursor"] is None
+    diff = httpx.get(url + "/revisions/1/diff/2", headers=project.auth).json()
+    assert "-Clear the **cache**." in diff["diff"] and "+Reinstall the app." in diff["diff"]
+
+    restored = httpx.post(url + "/revisions/1/restore", json={"base_revision": 2}, headers=project.auth)
+    assert restored.status_code == 200, restored.text
+    assert restored.json()["revision"] == 3 and restored.json()["body"] == "Clear the **cache**."
+    history = httpx.get(url + "/revisions", headers=project.auth).json()["revisions"]
+    assert [(r["revision"], r["restored_from"]) for r in history] == [(3, 1), (2, None), (1, None)]
+    assert httpx.post(url + "/revisions/1/restore", json={"base_revision": 2}, headers=project.auth).status_code == 409
+    assert httpx.get(url + "/revisions/1/diff/9", headers=project.auth).status_code == 404
+
+
+def test_language_versions_stay_one_article(kb: tuple[Project, str]) -> None:
+    project, api = kb
+    made = _create(project, api, tags=["startup"])
+    url = f"{api}/{made['id']}"
+    zh = httpx.put(url, json={"base_revision": 0, "language": "zh", "title": "应用启动时闪退", "body": "请清除缓存。"},
+                   headers=project.auth)
+    assert zh.status_code == 200, zh.text
+    assert zh.json()["language"] == "zh" and zh.json()["revision"] == 1 and zh.json()["languages"] == ["en", "zh"]
+    assert httpx.get(url, params={"language": "zh"}, headers=project.auth).json()["title"] == "应用启动时闪退"
+    assert httpx.get(url, headers=project.auth).json()["title"] == "App crashes on startup"
+    assert httpx.get(url, params={"language": "fr"}, headers=project.auth).status_code == 404
+    again = httpx.put(url, json={"base_revision": 0, "language": "zh", "title": "x"}, headers=project.auth)
+    assert again.status_code == 409
+    hits = httpx.get(api + "/search", params={"q": "启动闪退"}, headers=project.auth).json()["articles"]
+    assert hits[0]["id"] == made["id"] and hits[0]["language"] == "zh" and hits[0]["why"]
+
+
+def test_lists_filter_and_archive_hides_from_search(kb: tuple[Project, str]) -> None:
+    project, api = kb
+    email = f"owner-{uuid.uuid4().hex[:6]}@example.com"
+    cli(project.server.database_url, "createuser", email, "--org", project.org, "--role", "engineer")
+    a = _create(project, api, title="Printer offline after update", status="published", tags=["printing"], owner=email)
+    b = _create(project, api, title="Scanner slow", visibility="public")
+    assert a["owner"] == email
+
+    def ids(**params: object) -> list[int]:
+        r = httpx.get(api + "/", params=params, headers=project.auth)
+        assert r.status_code == 200, r.text
+        return [x["id"] for x in r.json()["articles"]]
+
+    assert ids() == [b["id"], a["id"]]
+    assert ids(status="published") == [a["id"]] and ids(tag="printing") == [a["id"]]
+    assert ids(visibility="public") == [b["id"]] and ids(owner=email) == [a["id"]] and ids(language="zh") == []
+    page = httpx.get(api + "/", params={"limit": 1}, headers=project.auth).json()
+    assert len(page["articles"]) == 1 and page["next_cursor"]
+    rest = httpx.get(api + "/", params={"limit": 1, "cursor": page["next_cursor"]}, headers=project.auth).json()
+    assert [x["id"] for x in rest["articles"]] == [a["id"]]
+
+    def found(q: str) -> list[int]:
+        return [h["id"] for h in httpx.get(api + "/search", params={"q": q}, headers=project.auth).json()["articles"]]
+
+    assert found("printer offline") == [a["id"]]
+    archived = httpx.post(f"{api}/{a['id']}/archive", headers=project.auth)
+    assert archived.status_code == 200 and archived.json()["status"] == "archived"
+    assert found("printer offline") == [] and ids(status="archived") == [a["id"]]
+
+
+def test_bad_input_is_a_400_that_says_what(kb: tuple[Project, str]) -> None:
+    project, api = kb
+    for body, field in [({"title": ""}, "title"), ({"title": "x", "owner": "nobody@example.com"}, "owner"),
+                        ({"title": "x", "language": "not a language"}, "language")]:
+        r = httpx.post(api + "/", json=body, headers=project.auth)
+        assert r.status_code == 400 and field in r.json()["detail"], r.text
+    assert httpx.post(api + "/", json={"title": "x", "status": "gone"}, headers=project.auth).status_code == 400
+    assert httpx.get(api + "/search", params={"q": ""}, headers=project.auth).status_code == 400
+
+
+def test_another_organization_sees_nothing(kb: tuple[Project, str], server: Server) -> None:
+    project, api = kb
+    made = _create(project, api, title="Secret internal fix for Kestrel timeout")
+    other = Project(server, f"other-{uuid.uuid4().hex[:8]}", "app")
+    assert httpx.get(f"{api}/{made['id']}", headers=other.auth).status_code == 404
+    assert httpx.put(f"{api}/{made['id']}", json={"base_revision": 1, "body": "x"}, headers=other.auth).status_code == 404
+    assert httpx.get(f"{api}/{made['id']}/revisions", headers=other.auth).status_code == 404
+    assert httpx.get(api + "/search", params={"q": "Kestrel timeout"}, headers=other.auth).json()["articles"] == []
+    assert httpx.get(api + "/", headers=other.auth).json()["articles"] == []
