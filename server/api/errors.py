@@ -8,6 +8,7 @@ parameter or field and, for an enum, the values it allows.
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 import msgspec
@@ -126,13 +127,20 @@ def _annotation(request: Request[Any, Any, Any], key: str, source: str) -> Any:
     data = params.get("data")
     if data is None:
         return None
-    annotation: Any = data.annotation
-    for part in key.split("."):
-        info = msgspec.inspect.type_info(annotation)
-        fields = {f.encode_name: f.type for f in getattr(info, "fields", ())}
-        if part not in fields:
+    annotation: Any = msgspec.inspect.type_info(data.annotation)
+    for part in re.findall(r"[^.\[\]]+|\[\d+\]", key):
+        while isinstance(annotation, msgspec.inspect.UnionType):  # Optional[X] -> X
+            kinds = [t for t in annotation.types if not isinstance(t, msgspec.inspect.NoneType)]
+            if len(kinds) != 1:
+                return None
+            annotation = kinds[0]
+        if part.startswith("["):
+            annotation = getattr(annotation, "item_type", None)
+        else:
+            fields = {f.encode_name: f.type for f in getattr(annotation, "fields", ())}
+            annotation = fields.get(part)
+        if annotation is None:
             return None
-        annotation = fields[part]
     return annotation
 
 
