@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
+from functools import lru_cache
 
 import msgspec
 
@@ -36,6 +37,7 @@ Hints = dict[int, str]
 FrameRule = Callable[[list[NormFrame], Hints], list[NormFrame]]
 
 
+@lru_cache(maxsize=normalize.CACHED)
 def normalise_context(line: str | None) -> str:
     """The crashing statement without indentation, ``return``/``await`` or assignment target.
 

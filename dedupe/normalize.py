@@ -9,8 +9,12 @@ names the code location. Rules are plain data so a reviewer can read them as a t
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 Rule = tuple[str, re.Pattern[str], str]
+CACHED = 16384
+"""Distinct names remembered per normaliser: a project's frames repeat across its events,
+so each name goes through the regex tables once per process, not once per frame."""
 
 FAMILIES = {
     "python": "python",
@@ -112,6 +116,7 @@ def _run(text: str, rules: tuple[Rule, ...]) -> str:
     return text
 
 
+@lru_cache(maxsize=CACHED)
 def function_name(name: str | None, fam: str) -> str:
     """Normalised function name, or ``""`` when the name says nothing (anonymous, stripped)."""
     text = (name or "").strip()
@@ -123,10 +128,12 @@ def function_name(name: str | None, fam: str) -> str:
     return "" if text.lower() in UNKNOWN_FUNCTIONS else text
 
 
+@lru_cache(maxsize=CACHED)
 def module_name(module: str | None, fam: str) -> str:
     return _run((module or "").strip(), MODULE_RULES.get(fam, ()))
 
 
+@lru_cache(maxsize=CACHED)
 def file_name(path: str | None) -> str:
     """A file path without hosts, hashes, versions and deploy directories."""
     return _run((path or "").strip().replace("\\", "/"), FILE_RULES)

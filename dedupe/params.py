@@ -11,6 +11,9 @@ Order matters: the most specific patterns run first so a uuid is not eaten as he
 from __future__ import annotations
 
 import re
+from functools import lru_cache
+
+from dedupe.normalize import CACHED
 
 PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("email", re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")),
@@ -40,6 +43,7 @@ def _apply(text: str, patterns: tuple[tuple[str, re.Pattern[str]], ...]) -> str:
     return text
 
 
+@lru_cache(maxsize=CACHED)
 def parameterize(text: str | None) -> str:
     """Replace ids, numbers, addresses, e-mails, urls, ips, paths and dates; keep words."""
     if not text:
@@ -47,6 +51,7 @@ def parameterize(text: str | None) -> str:
     return _apply(text[: _MAX * 4], PATTERNS)[:_MAX]
 
 
+@lru_cache(maxsize=CACHED)
 def parameterize_all(text: str | None) -> str:
     """Like ``parameterize`` and also replace quoted values and id-like words."""
     if not text:

@@ -15,7 +15,6 @@ import logging
 import asyncpg
 import msgspec
 
-from dedupe import event_title
 from server import pipeline
 from server.database import connect
 from server.db import clusters as clusters_sql
@@ -138,7 +137,7 @@ def _result(work: Work) -> tuple[object, ...]:
         event.level,
         event.release,
         event.environment,
-        event_title(event),
+        work.title,
         work.when,
         work.cluster_id,
         work.grouping_cluster_id,

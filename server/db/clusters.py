@@ -75,9 +75,17 @@ async def lookup_hashes(conn: Conn, project_id: int, hashes: Sequence[str]) -> d
 
 
 async def lock_hashes(conn: asyncpg.Connection, project_id: int, hashes: Iterable[str]) -> None:
-    """Serialise creation of a cluster for the same new hash across workers (until commit)."""
-    for h in sorted(set(hashes)):
-        await conn.execute("SELECT pg_advisory_xact_lock($1, $2)", project_id & 0x7FFFFFFF, zlib.crc32(h.encode()) - 2**31)
+    """Serialise creation of a cluster for the same new hash across workers (until commit).
+
+    One round trip for the whole batch. Every worker takes its locks in ascending key
+    order (a function scan over ``unnest`` keeps the array's order), so two workers
+    wanting overlapping sets wait for each other instead of deadlocking.
+    """
+    keys = sorted({zlib.crc32(h.encode()) - 2**31 for h in hashes})
+    if keys:
+        await conn.execute(
+            "SELECT pg_advisory_xact_lock($1, k) FROM unnest($2::int[]) AS k", project_id & 0x7FFFFFFF, keys
+        )
 
 
 async def has_fingerprints(conn: Conn, cluster_id: int) -> bool:

@@ -109,6 +109,7 @@ async def _group_project(
                 known[h] = (owner, target)
                 fingerprints.append((project_id, h, owner, grouping.config_id, origin, score))
         work.cluster_id, work.grouping_cluster_id, work.grouping = target, owner, explanation
+        work.title = grouping.title
         if work.previous_cluster_id != target:
             counters[target].add(work.when, event.release, event.environment, work.user_key)
     await clusters_sql.add_fingerprints(conn, fingerprints)

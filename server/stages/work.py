@@ -22,6 +22,7 @@ class Work:
     cluster_id: int | None = None
     grouping_cluster_id: int | None = None  # the cluster its hash belongs to, before merges
     grouping: dict[str, Any] | None = None  # the explanation shown with the event
+    title: str | None = None  # set by grouping (dedupe's title), stored with the event
 
     occurred_at: dt.datetime | None = None  # the event's own time, once normalised
 
