@@ -9,3 +9,7 @@ __all__ = ["DebugImage", "Event", "EventParseError", "ExceptionValue", "Frame", 
 from protocol.envelope import Envelope, EnvelopeError, EnvelopeTooLarge, Item, first_line, parse_envelope  # noqa: E402
 
 __all__ += ["Envelope", "EnvelopeError", "EnvelopeTooLarge", "Item", "first_line", "parse_envelope"]
+
+from protocol.trim import event_size, trim_event  # noqa: E402
+
+__all__ += ["event_size", "trim_event"]

@@ -61,6 +61,7 @@ class Thread(msgspec.Struct, frozen=True, omit_defaults=True):
     crashed: bool = False
     current: bool = False
     frames: tuple[Frame, ...] = ()
+    frames_omitted: bool = False
 
 
 class DebugImage(msgspec.Struct, frozen=True, omit_defaults=True):

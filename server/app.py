@@ -26,6 +26,7 @@ from server.api.health import health, stats
 from server.api.openapi import docs_assets, openapi_config
 from server.api.params import check_parameters
 from server.api.projects import ProjectController
+from server.api.tickets import TicketController
 from server.api.tokens import TokenController
 from server.api.webhooks import WebhookController
 from server.database import connect, create_pool
@@ -36,6 +37,8 @@ from server.ingest.keys import KeyCache
 from server.ingest.writer import GroupCommitWriter
 from server.migrate import migrate
 from server.selfmonitor import init_self_monitoring
+from server.sentry_api import PATH as SENTRY_PATH
+from server.sentry_api.app import create_app as create_sentry_app
 from server.settings import Settings
 from server.webhook_sender import WebhookSender
 from server.worker import Processor
@@ -49,11 +52,12 @@ class CrashdeskApp:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.ingest: Ingest | None = None
+        self.sentry = create_sentry_app(settings)  # Sentry's web API for sentry-cli and bundler plugins
         self.litestar = Litestar(
             route_handlers=[
                 health, stats, ProjectController, ClusterController, artifacts_api.controller(settings), TokenController,
                 docs_assets(),
-                ArticleController, WebhookController,
+                ArticleController, WebhookController, TicketController,
             ],
             lifespan=[self._lifespan],
             openapi_config=openapi_config(),
@@ -67,6 +71,9 @@ class CrashdeskApp:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and self.ingest is not None and INGEST_PATH.match(scope["path"]):
             await self.ingest(scope, receive, send)
+            return
+        if scope["type"] == "http" and SENTRY_PATH.match(scope["path"]):
+            await self.sentry(scope, receive, send)  # type: ignore[arg-type]
             return
         await self.litestar(scope, receive, send)  # type: ignore[arg-type]
 
@@ -89,6 +96,7 @@ class CrashdeskApp:
         if self.settings.webhook_sender:
             processors.append(asyncio.create_task(WebhookSender(url, self.settings).run()))
         app.state.pool = pool
+        self.sentry.state.pool = pool
         app.state.public_url = self.settings.public_url
         app.state.settings = self.settings
         self.ingest = Ingest(self.settings, KeyCache(pool, self.settings.key_cache_seconds), writer)

@@ -14,7 +14,7 @@ from typing import Any
 
 import msgspec
 
-from server import bootstrap, cli_artifacts, cli_tokens
+from server import bootstrap, cli_artifacts, cli_tickets, cli_tokens
 from server.database import connect, database_url
 from server.db import tenancy
 from server.errors import CrashdeskError
@@ -185,6 +185,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--window", type=int, default=60, help="window in seconds")
     cli_artifacts.register(sub)
     cli_tokens.register(sub)
+    cli_tickets.register(sub)
     return parser
 
 

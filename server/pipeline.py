@@ -11,7 +11,7 @@ import datetime as dt
 import msgspec
 import zstandard
 
-from protocol import Event, parse_event
+from protocol import Event, parse_event, trim_event
 
 
 class EventFailed(Exception):
@@ -57,9 +57,14 @@ def json_depth(obj: object, limit: int) -> int:
     return depth
 
 
-def normalise(event_id: str, payload: bytes, received: dt.datetime, max_depth: int) -> Event:
+def normalise(event_id: str, payload: bytes, received: dt.datetime, max_depth: int, budget: int | None = None) -> Event:
+    """The normalised event, trimmed to ``budget`` bytes if its raw payload is bigger than that."""
     data = decode_payload(payload, max_depth)
-    return parse_event(data, event_id=event_id, received=received.timestamp())
+    event = parse_event(data, event_id=event_id, received=received.timestamp())
+    # The stored frame records its size, so an event that fits costs no measuring here.
+    if budget is not None and not 0 <= zstandard.frame_content_size(payload) <= budget:
+        event = trim_event(event, budget)
+    return event
 
 
 def occurred_at(event: Event, received: dt.datetime) -> dt.datetime:

@@ -117,7 +117,9 @@ class Processor:
     def _normalise(self, row: asyncpg.Record) -> Work:
         work = Work(row["id"], row["project_id"], row["event_id"], row["received_at"], previous_cluster_id=row["cluster_id"])
         try:
-            work.event = pipeline.normalise(work.event_id, row["payload"], work.received_at, self._settings.max_json_depth)
+            work.event = pipeline.normalise(
+                work.event_id, row["payload"], work.received_at, self._settings.max_json_depth, self._settings.max_event_bytes
+            )
             work.occurred_at = pipeline.occurred_at(work.event, work.received_at)
         except pipeline.EventFailed as exc:
             work.failure = exc.reason

@@ -11,7 +11,7 @@ no clock, no server imports: the server fetches the bytes ``needed_artifacts`` n
     result = symbolicate(event, found)
 """
 
-from symbolication.artifacts import build_symcache, inspect_artifact, load_artifact, proguard_uuid
+from symbolication.artifacts import build_cfi, build_symcache, inspect_artifact, load_artifact, proguard_uuid
 from symbolication.core import ArtifactValue, needed_artifacts, symbolicate
 from symbolication.errors import ArtifactError, MinidumpError, SymbolicationError
 from symbolication.minidump_event import parse_minidump
@@ -28,6 +28,7 @@ __all__ = [
     "ObjectInfo",
     "SymbolicationError",
     "SymbolicationResult",
+    "build_cfi",
     "build_symcache",
     "inspect_artifact",
     "load_artifact",

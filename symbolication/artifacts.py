@@ -109,6 +109,25 @@ def build_symcache(data: bytes, debug_id: str | None = None, filename: str | Non
     return out.getvalue()
 
 
+def build_cfi(data: bytes, debug_id: str | None = None, filename: str | None = None) -> bytes:
+    """Breakpad ``STACK CFI`` text of one object's unwind information; empty if it has none."""
+    if data[:4] in _SYMCACHE_MAGIC:
+        return b""
+    _archive, objects = _objects(data, filename)
+    if debug_id is not None:
+        objects = [o for o in objects if norm_debug_id(o.debug_id) == norm_debug_id(debug_id)]
+    if len(objects) != 1:
+        return b""
+    try:
+        cache = symbolic.CfiCache.from_object(objects[0])
+    except symbolic.SymbolicError:
+        return b""  # no unwind sections (a stripped .sym, a PDB without them): frames walk without CFI
+    out = io.BytesIO()
+    cache.write_to(out)
+    text = out.getvalue()
+    return text if text.startswith(b"STACK ") else b""
+
+
 def proguard_uuid(data: bytes) -> str:
     """The uuid Sentry tooling gives a mapping file: UUIDv5 of its bytes in the guardsquare.com namespace."""
     return str(uuid.uuid5(_PROGUARD_NAMESPACE, data.decode("utf-8", "surrogateescape")))

@@ -7,10 +7,14 @@ thread keeps ``crashed=True`` and no frames), every module becomes a debug image
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import msgspec
 
 from protocol.model import DebugImage, Event, ExceptionValue, Frame, Thread
 from symbolication import stackwalk
+from symbolication.artifacts import norm_debug_id
+from symbolication.cfi import CfiTable
 from symbolication.minidump import Minidump, Module, RawThread, read_minidump
 
 _OS = {0: "Windows", 1: "Windows", 2: "Windows", 3: "Windows CE", 0x8000: "Unix", 0x8101: "macOS", 0x8102: "iOS",
@@ -33,16 +37,18 @@ _MACH = {1: "EXC_BAD_ACCESS", 2: "EXC_BAD_INSTRUCTION", 3: "EXC_ARITHMETIC", 4: 
 _KERN = {1: "KERN_INVALID_ADDRESS", 2: "KERN_PROTECTION_FAILURE", 0x101: "EXC_ARM_DA_ALIGN", 0x102: "EXC_ARM_DA_DEBUG"}
 
 
-def parse_minidump(data: bytes, *, event_id: str, base: Event | None = None) -> Event:
+def parse_minidump(data: bytes, *, event_id: str, base: Event | None = None,
+                   cfi: Mapping[str, CfiTable] | None = None) -> Event:
     """An event from a minidump; ``base`` (the SDK's event sent alongside) supplies the rest.
 
+    ``cfi``: unwind rules by normalised module debug id (see ``module_debug_ids``).
     Raises ``MinidumpError`` only when the header or stream directory is unusable.
     """
     dump = read_minidump(data, event_id)
     os_name = _OS.get(dump.platform_id) if dump.platform_id is not None else None
     arch = stackwalk.ARCH_NAMES.get(dump.cpu_arch) if dump.cpu_arch is not None else None
     reason, address = crash_reason(dump, os_name)
-    threads, crashed_frames = _threads(dump)
+    threads, crashed_frames = _threads(dump, cfi or {})
     exceptions = ()
     if reason is not None:
         exceptions = (
@@ -75,6 +81,11 @@ def parse_minidump(data: bytes, *, event_id: str, base: Event | None = None) -> 
     if base is not None:
         return msgspec.structs.replace(base, **fields)  # type: ignore[arg-type]
     return Event(event_id=event_id, timestamp=float(dump.timestamp) or None, **fields)  # type: ignore[arg-type]
+
+
+def module_debug_ids(data: bytes, event_id: str) -> list[str]:
+    """Normalised debug ids of the dump's modules: whose unwind rules a walk could use."""
+    return [norm_debug_id(m.debug_id) for m in read_minidump(data, event_id).modules if m.debug_id]
 
 
 def crash_reason(dump: Minidump, os_name: str | None) -> tuple[str | None, int | None]:
@@ -113,8 +124,8 @@ def _image(module: Module, image_type: str | None, arch: str | None) -> DebugIma
     )
 
 
-def _frames(dump: Minidump, thread: RawThread, context: bytes) -> tuple[Frame, ...]:
-    walked = stackwalk.walk(context, dump.cpu_arch, thread.stack, dump.modules)
+def _frames(dump: Minidump, thread: RawThread, context: bytes, cfi: Mapping[str, CfiTable]) -> tuple[Frame, ...]:
+    walked = stackwalk.walk(context, dump.cpu_arch, thread.stack, dump.modules, cfi)
     frames = []
     for w in walked:
         module = next((m for m in dump.modules if m.base <= w.pc < m.base + m.size), None)
@@ -123,13 +134,13 @@ def _frames(dump: Minidump, thread: RawThread, context: bytes) -> tuple[Frame, .
     return tuple(reversed(frames))  # the event's order: innermost last
 
 
-def _threads(dump: Minidump) -> tuple[tuple[Thread, ...], tuple[Frame, ...]]:
+def _threads(dump: Minidump, cfi: Mapping[str, CfiTable]) -> tuple[tuple[Thread, ...], tuple[Frame, ...]]:
     threads = []
     crashed_frames: tuple[Frame, ...] = ()
     for raw in dump.threads:
         crashed = raw.thread_id == dump.exception_thread
         context = dump.exception_context if crashed and dump.exception_context else raw.context
-        frames = _frames(dump, raw, context)
+        frames = _frames(dump, raw, context, cfi)
         if crashed:
             crashed_frames = frames
         threads.append(Thread(id=str(raw.thread_id), name=dump.thread_names.get(raw.thread_id) or None,

@@ -1,17 +1,20 @@
 """Walk a thread's stack by frame pointers, starting from its CPU context.
 
-This is the part of a full unwinder that needs no debug files. It finds callers
-of code built with frame pointers (x86 /Oy-, macOS and most arm64 code); code that
-omits them needs CFI (Breakpad ``STACK CFI``/``STACK WIN`` or DWARF/PE unwind info),
-which symbolic 13.9 can only compile into a ``CfiCache`` but not evaluate from Python.
+Without debug files this finds callers of code built with frame pointers (x86 /Oy-,
+macOS and most arm64 code). Code that omits them (most Linux x86_64 builds) needs call
+frame information: with the modules' ``STACK CFI`` rules (``symbolication.cfi``, from
+the uploaded debug files) x86_64 stacks are walked by CFI first, frame pointers second
+and stack scanning last, as Breakpad does.
 """
 
 from __future__ import annotations
 
 import struct
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from symbolication.cfi import CfiTable
+from symbolication.cfi_walk import walk_amd64
 from symbolication.minidump import MemoryRegion, Module
 
 X86, AMD64, ARM, ARM64, ARM64_OLD = 0, 9, 5, 12, 0x8003
@@ -42,7 +45,7 @@ _LAYOUTS = {
 @dataclass(frozen=True)
 class WalkedFrame:
     pc: int
-    trust: str  # "context" for the pc in the CPU context, "fp" for frame-pointer callers
+    trust: str  # "context" for the pc in the CPU context, then "cfi", "fp" or "scan": how the caller was found
 
 
 def context_pc(context: bytes, arch: int | None) -> int | None:
@@ -57,11 +60,17 @@ def walk(
     arch: int | None,
     stack: MemoryRegion | None,
     modules: Sequence[Module],
+    cfi: Mapping[str, CfiTable] | None = None,
 ) -> list[WalkedFrame]:
-    """Frames outermost-last as found (innermost first); stops at the first implausible step."""
+    """Frames outermost-last as found (innermost first); stops at the first implausible step.
+
+    ``cfi`` maps a module's normalised debug id to its unwind rules.
+    """
     pc = context_pc(context, arch)
     if pc is None:
         return []
+    if cfi and arch == AMD64 and stack is not None and len(context) >= 256:
+        return [WalkedFrame(f_pc, trust) for f_pc, trust in walk_amd64(context, stack, modules, cfi, _MAX_FRAMES)]
     frames = [WalkedFrame(pc, "context")]
     layout = _LAYOUTS[arch]  # type: ignore[index]
     if stack is None or arch == ARM:  # arm32 frame pointers (r7 vs r11) are not reliable

@@ -115,15 +115,20 @@ def shared_dir() -> Path:
 @pytest.fixture(scope="session")
 def npm_packages() -> Path:
     """``node_modules`` with esbuild and @sentry/node, installed at most once per lock file."""
+    return npm_install(JS, ".bin/esbuild")
+
+
+def npm_install(folder: Path, marker: str) -> Path:
+    """``node_modules`` of ``folder``'s package.json + lock, installed into ``.cache/`` once per lock file."""
     npm = shutil.which("npm")
     if shutil.which("node") is None or npm is None:
         pytest.skip("node and npm are not installed; the real-bundle test needs them")
-    manifest = [(JS / "package.json").read_bytes(), (JS / "package-lock.json").read_bytes()]
+    manifest = [(folder / "package.json").read_bytes(), (folder / "package-lock.json").read_bytes()]
     target = REPO / ".cache" / f"js-{hashlib.sha1(b''.join(manifest)).hexdigest()[:12]}"
-    if not (target / "node_modules/.bin/esbuild").exists():
+    if not (target / "node_modules" / marker).exists():
         target.mkdir(parents=True, exist_ok=True)
         for name in ("package.json", "package-lock.json"):
-            shutil.copy(JS / name, target / name)
+            shutil.copy(folder / name, target / name)
         out = subprocess.run([npm, "ci", "--no-audit", "--no-fund"], cwd=target, capture_output=True, text=True, timeout=600)
         assert out.returncode == 0, f"npm ci failed:\n{out.stdout}\n{out.stderr}"
     return target / "node_modules"

@@ -136,10 +136,10 @@ async def insert(
 
 
 async def insert_objects(conn: asyncpg.Connection, artifact_id: int, project_id: int, objects: Sequence[tuple[Any, ...]]) -> None:
-    """objects: (debug_id, code_id, arch, file_format, features, symcache)."""
+    """objects: (debug_id, code_id, arch, file_format, features, symcache, cfi)."""
     await conn.executemany(
-        "INSERT INTO artifact_objects (artifact_id, project_id, debug_id, code_id, arch, file_format, features, symcache)"
-        " VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        "INSERT INTO artifact_objects (artifact_id, project_id, debug_id, code_id, arch, file_format, features, symcache, cfi)"
+        " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
         [(artifact_id, project_id, *o) for o in objects],
     )
 
@@ -202,6 +202,21 @@ async def set_missing(conn: asyncpg.Connection, rows: Sequence[tuple[int, Sequen
             [i for i, _ in rows],
             ["\n".join(k.replace("\n", " ") for k in keys) for _, keys in rows],
         )
+
+
+async def cfi_for(conn: asyncpg.Connection, wanted: Sequence[tuple[int, str]]) -> dict[tuple[int, str], bytes]:
+    """Newest non-empty STACK CFI text by (project id, debug id); one round trip."""
+    if not wanted:
+        return {}
+    rows = await conn.fetch(
+        "SELECT DISTINCT ON (o.project_id, o.debug_id) o.project_id, o.debug_id, o.cfi"
+        " FROM unnest($1::bigint[], $2::text[]) AS w(p, d)"
+        " JOIN artifact_objects o ON o.project_id = w.p AND o.debug_id = w.d AND octet_length(o.cfi) > 0"
+        " ORDER BY o.project_id, o.debug_id, o.id DESC",
+        [w[0] for w in wanted],
+        [w[1] for w in wanted],
+    )
+    return {(r["project_id"], r["debug_id"]): r["cfi"] for r in rows}
 
 
 async def minidumps(conn: asyncpg.Connection, wanted: Sequence[tuple[int, str, str | None]]) -> dict[tuple[int, str], bytes]:

@@ -53,3 +53,28 @@ async def query(
         " ORDER BY d.rank DESC, d.ref_id DESC",
         organization_id, kind, tsquery, limit, list(terms),
     )
+
+
+async def corpus_stats(conn: Conn, organization_id: int, kind: str, project_id: int | None) -> tuple[int, float]:
+    """How many documents of ``kind`` are in scope and their mean number of distinct terms (for BM25)."""
+    row = await conn.fetchrow(
+        "SELECT count(*) AS n, COALESCE(avg(length(terms)), 0) AS avg FROM search_documents"
+        " WHERE organization_id = $1 AND kind = $2 AND ($3::bigint IS NULL OR project_id = $3)",
+        organization_id, kind, project_id,
+    )
+    return int(row["n"]), float(row["avg"])
+
+
+async def document_frequencies(
+    conn: Conn, organization_id: int, kind: str, project_id: int | None, terms: Sequence[str], cap: int = 5000
+) -> dict[str, int]:
+    """In how many documents of ``kind`` in scope each term occurs (counted up to ``cap``: beyond it a term tells nothing)."""
+    scope = f" & '$p{project_id}'" if project_id is not None else ""
+    queries = ["'" + t.replace("\\", "\\\\").replace("'", "''") + "'" + scope for t in terms]
+    rows = await conn.fetch(
+        "SELECT q.t, (SELECT count(*) FROM (SELECT 1 FROM search_documents s WHERE s.organization_id = $1"
+        "   AND s.kind = $2 AND s.terms @@ CAST(q.tsq AS tsquery) LIMIT $5) x) AS n"
+        " FROM unnest($3::text[], $4::text[]) AS q(t, tsq)",
+        organization_id, kind, list(terms), queries, cap,
+    )
+    return {r["t"]: int(r["n"]) for r in rows}

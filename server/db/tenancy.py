@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import secrets
 import uuid
@@ -205,3 +206,17 @@ async def set_instance_setting(conn: asyncpg.Connection, key: str, value: str) -
 async def instance_setting(conn: asyncpg.Connection, key: str) -> str | None:
     value = await conn.fetchval("SELECT value FROM instance_settings WHERE key = $1", key)
     return str(value) if value is not None else None
+
+
+class Organization(msgspec.Struct, frozen=True):
+    id: int
+    slug: str
+    name: str
+    created_at: dt.datetime
+
+
+async def organization_by_id(conn: asyncpg.Connection | asyncpg.Pool, organization_id: int) -> Organization:
+    row = await conn.fetchrow("SELECT id, slug, name, created_at FROM organizations WHERE id = $1", organization_id)
+    if row is None:
+        raise NotFound("organization", organization_id)
+    return Organization(*row.values())

@@ -17,7 +17,7 @@ import msgspec
 from server.db import artifacts as artifacts_sql
 from server.errors import CrashdeskError, NotFound
 from server.services import cursor, projects
-from symbolication import ArtifactError, build_symcache, inspect_artifact, load_artifact
+from symbolication import ArtifactError, build_cfi, build_symcache, inspect_artifact, load_artifact
 
 KINDS_TEXT = "a source map, minified JavaScript, a ProGuard/R8 mapping or a native debug file (ELF, Mach-O, PE/PDB, Breakpad .sym)"
 
@@ -71,7 +71,7 @@ class Prepared(msgspec.Struct, frozen=True):
     debug_id: str | None
     checksum: str
     data: bytes
-    objects: tuple[tuple[str, str | None, str, str | None, list[str], bytes], ...] = ()
+    objects: tuple[tuple[str, str | None, str, str | None, list[str], bytes, bytes], ...] = ()  # ..., symcache, cfi
 
     @property
     def debug_ids(self) -> list[str]:
@@ -86,11 +86,12 @@ def prepare(name: str, data: bytes, *, max_bytes: int, release: str) -> Prepared
         info = inspect_artifact(data, name)
         if info.kind == "unknown":
             raise ArtifactRejected(name, f"not recognised as {KINDS_TEXT}")
-        objects: list[tuple[str, str | None, str, str | None, list[str], bytes]] = []
+        objects: list[tuple[str, str | None, str, str | None, list[str], bytes, bytes]] = []
         if info.kind == "native_debug":
             for obj in info.objects:
-                cache = build_symcache(data, obj.debug_id if len(info.objects) > 1 else None, name)
-                objects.append((obj.debug_id, obj.code_id, obj.arch, obj.file_format, list(obj.features), cache))
+                pick = obj.debug_id if len(info.objects) > 1 else None
+                cache, cfi = build_symcache(data, pick, name), build_cfi(data, pick, name)
+                objects.append((obj.debug_id, obj.code_id, obj.arch, obj.file_format, list(obj.features), cache, cfi))
         elif info.kind in ("source_map", "proguard"):
             load_artifact(info.kind, data, name)  # refuse now what symbolication could not read later
     except ArtifactError as exc:

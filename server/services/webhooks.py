@@ -28,8 +28,8 @@ from server.db.search import Conn
 from server.errors import Invalid, NotFound
 from server.services import cursor
 
-EventType = Literal["cluster.created", "cluster.regressed", "article.stale"]
-EVENT_TYPES = ("cluster.created", "cluster.regressed", "article.stale")
+EventType = Literal["cluster.created", "cluster.regressed", "article.stale", "ticket.fix_available"]
+EVENT_TYPES = ("cluster.created", "cluster.regressed", "article.stale", "ticket.fix_available")
 
 
 class WebhookCreate(msgspec.Struct, frozen=True, forbid_unknown_fields=True):

@@ -30,6 +30,8 @@ from symbolication import (
     parse_minidump,
     symbolicate,
 )
+from symbolication.cfi import CfiTable, parse_cfi
+from symbolication.minidump_event import module_debug_ids
 
 log = logging.getLogger(__name__)
 @dataclass
@@ -160,7 +162,17 @@ async def expand_minidumps(conn: asyncpg.Connection, batch: list[Work]) -> None:
                 work.notes.append(f"minidump attachment {mark['attachment']} not found; event kept without it")
             continue
         try:
-            work.event = await asyncio.to_thread(parse_minidump, data, event_id=work.event_id, base=work.event)
+            cfi = await _unwind_rules(conn, work.project_id, data, work.event_id)
+            work.event = await asyncio.to_thread(parse_minidump, data, event_id=work.event_id, base=work.event, cfi=cfi)
         except MinidumpError as exc:
             work.notes.append(f"minidump unreadable, event kept without it: {exc.reason}")
 
+
+
+async def _unwind_rules(conn: asyncpg.Connection, project_id: int, dump: bytes, event_id: str) -> dict[str, CfiTable]:
+    """STACK CFI of the dump's modules that uploaded debug files carry, parsed for the walk."""
+    ids = await asyncio.to_thread(module_debug_ids, dump, event_id)
+    texts = await artifacts_sql.cfi_for(conn, [(project_id, d) for d in dict.fromkeys(ids)])
+    if not texts:
+        return {}
+    return await asyncio.to_thread(lambda: {d: parse_cfi(t.decode("utf-8", "replace")) for (_, d), t in texts.items()})

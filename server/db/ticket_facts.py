@@ -1,0 +1,67 @@
+"""What a lookup candidate shows beside the cluster: fixed-in release, regression, articles.
+
+The release and knowledge-base tables belong to other parts; these reads go through
+their public columns (``clusters.resolved_in_release_id`` -> ``releases.version``,
+``kb_article_clusters``), and answer empty where a part is not installed yet.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import asyncpg
+
+Conn = asyncpg.Connection | asyncpg.Pool
+_present: dict[str, bool] = {}
+
+
+async def _has(conn: Conn, table: str, column: str | None = None) -> bool:
+    key = f"{table}.{column}"
+    if key not in _present:
+        if column is None:
+            found = await conn.fetchval("SELECT to_regclass($1) IS NOT NULL", table)
+        else:
+            found = await conn.fetchval(
+                "SELECT EXISTS (SELECT 1 FROM information_schema.columns WHERE table_name = $1 AND column_name = $2)",
+                table, column)
+        if not found:
+            return False  # not cached: the part may be migrated in later
+        _present[key] = True
+    return _present[key]
+
+
+async def fixed_in(conn: Conn, cluster_ids: Sequence[int]) -> dict[int, tuple[str, int]]:
+    """cluster -> (version it was resolved in, release id) for resolved clusters."""
+    if not cluster_ids or not await _has(conn, "clusters", "resolved_in_release_id"):
+        return {}
+    rows = await conn.fetch(
+        "SELECT c.id, r.version, r.id AS release_id FROM clusters c JOIN releases r ON r.id = c.resolved_in_release_id"
+        " WHERE c.id = ANY($1::bigint[])", list(cluster_ids))
+    return {r["id"]: (r["version"], r["release_id"]) for r in rows}
+
+
+async def project_packages(conn: Conn, project_id: int) -> frozenset[str] | None:
+    if not await _has(conn, "releases", "package"):
+        return None
+    rows = await conn.fetch("SELECT DISTINCT package FROM releases WHERE project_id = $1", project_id)
+    return frozenset(r["package"] for r in rows)
+
+
+async def articles(conn: Conn, cluster_ids: Sequence[int], language: str | None = None,
+                   per_cluster: int = 3) -> dict[int, list[tuple[int, str]]]:
+    """cluster -> [(article id, title)] linked by the knowledge base (archived ones left out),
+    titled in ``language`` where the article has it."""
+    if not cluster_ids or not await _has(conn, "kb_article_clusters"):
+        return {}
+    rows = await conn.fetch(
+        "SELECT l.cluster_id, a.id, (SELECT t.title FROM kb_translations t WHERE t.article_id = a.id"
+        "   ORDER BY (t.language = $2) DESC, t.id LIMIT 1) AS title"
+        " FROM kb_article_clusters l JOIN kb_articles a ON a.id = l.article_id"
+        " WHERE l.cluster_id = ANY($1::bigint[]) AND a.status <> 'archived' ORDER BY l.cluster_id, a.id",
+        list(cluster_ids), language or "")
+    out: dict[int, list[tuple[int, str]]] = {}
+    for r in rows:
+        lst = out.setdefault(r["cluster_id"], [])
+        if len(lst) < per_cluster and r["title"] is not None:
+            lst.append((r["id"], r["title"]))
+    return out

@@ -1,0 +1,186 @@
+"""Tickets and clusters in the shared search index, and the word evidence of a lookup.
+
+Clusters are indexed lazily: each lookup first indexes the project's clusters created
+since the last one (a watermark), so the grouping worker's hot path stays untouched.
+Candidates come from the shared engine (``server.services.search``); they are re-scored
+with BM25 (``dedupe.ticket_match``) using document frequencies read from the same index.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import OrderedDict
+from collections.abc import Sequence
+from typing import Any
+
+import msgspec
+
+from dedupe import Signature
+from dedupe.text import query_terms, terms
+from dedupe.ticket_match import Evidence, TextDoc, bm25_text
+from server.db import search as search_sql
+from server.db import tickets as tickets_sql
+from server.db.search import Conn
+from server.services import search, zh_gloss
+
+SYNC_BATCH = 5000
+CANDIDATES = 50
+QUERY_CHARS = 4000
+DF_TTL = 120.0
+_decode_sig = msgspec.msgpack.Decoder(Signature)
+
+
+class _Lru(OrderedDict):  # type: ignore[type-arg]
+    def __init__(self, size: int) -> None:
+        super().__init__()
+        self.size = size
+
+    def put(self, key: object, value: object) -> None:
+        self[key] = value
+        self.move_to_end(key)
+        while len(self) > self.size:
+            self.popitem(last=False)
+
+
+_doc_terms = _Lru(50_000)
+_df_cache = _Lru(200_000)
+
+
+def cluster_text(title: str, culprit: str | None, signature: bytes | None, samples: Sequence[Any] = ()) -> tuple[str, str]:
+    """(title, extra) of a cluster document: title; culprit, frames, message, and its events' routes and jobs."""
+    extra = [culprit or ""]
+    if signature:
+        try:
+            sig = _decode_sig.decode(signature)
+        except msgspec.DecodeError:
+            sig = Signature()
+        extra += [*sig.types, *sig.frames, *(m for m in sig.modules if m), sig.message, sig.context]
+    for sample in samples:
+        extra += _sample_words(sample)
+    return title, " ".join(dict.fromkeys(x for x in extra if x))
+
+
+def _sample_words(sample: Any) -> list[str]:
+    """What an event says about where it happened: transaction (route, job, command), messages, in-app frames."""
+    if isinstance(sample, str):
+        sample = msgspec.json.decode(sample)
+    if not isinstance(sample, dict):
+        return []
+    words = [str(sample.get("transaction") or "")]
+    for exc in sample.get("exceptions") or ():
+        words += [str(exc.get("type") or ""), str(exc.get("value") or "")[:300]]
+        words += [str(f.get("function") or "") for f in exc.get("frames") or () if f.get("in_app")]
+    return words
+
+
+async def sync_clusters(conn: Conn, organization_id: int, project_id: int) -> int:
+    """Index clusters created since the last call, and rewrite those whose event count doubled."""
+    mark, since = await tickets_sql.search_state(conn, project_id)
+    now = await conn.fetchval("SELECT now()")
+    done = 0
+    while True:
+        rows = await tickets_sql.clusters_to_index(conn, project_id, mark, since, SYNC_BATCH)
+        if not rows:
+            break
+        docs, marks = [], []
+        for r in rows:
+            title, extra = cluster_text(r["title"], r["culprit"], r["signature"], r["samples"])
+            docs.append(search.Document(organization_id, "cluster", r["id"], title, extra=extra, project_id=project_id))
+            marks.append((r["id"], r["event_count"], extra))
+        await search.index(conn, docs)
+        await tickets_sql.mark_indexed(conn, marks)
+        mark = max(mark, rows[-1]["id"])
+        done += len(docs)
+        if len(rows) < SYNC_BATCH:
+            break
+    await tickets_sql.set_search_state(conn, project_id, mark, now)
+    return done
+
+
+async def index_ticket(conn: Conn, organization_id: int, project_id: int, ticket_id: int, subject: str, body: str,
+                       language: str) -> None:
+    await search.index(conn, [search.Document(organization_id, "ticket", ticket_id, subject, body=body,
+                                              project_id=project_id, language=language)])
+
+
+def _tokens(key: object, title: str, body: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    hit = _doc_terms.get(key)
+    if hit is None:
+        hit = (terms(title).terms, terms(body[: search.BODY_INDEXED]).terms)
+        _doc_terms.put(key, hit)
+    return hit  # type: ignore[no-any-return]
+
+
+async def _frequencies(conn: Conn, organization_id: int, project_id: int, kind: str, words: Sequence[str]
+                       ) -> tuple[dict[str, int], int, float]:
+    """Document frequencies of ``words``, the number of documents and their mean length (cached briefly)."""
+    now = time.monotonic()
+    out: dict[str, int] = {}
+    missing = []
+    for w in words:
+        hit = _df_cache.get((organization_id, project_id, kind, w))
+        if hit is not None and now - hit[1] < DF_TTL:
+            out[w] = hit[0]
+        else:
+            missing.append(w)
+    stats = _df_cache.get((organization_id, project_id, kind, "$stats"))
+    if stats is None or now - stats[1] >= DF_TTL:
+        stats = (await search_sql.corpus_stats(conn, organization_id, kind, project_id), now)
+        _df_cache.put((organization_id, project_id, kind, "$stats"), stats)
+    if missing:
+        counted = await search_sql.document_frequencies(conn, organization_id, kind, project_id, missing)
+        for w in missing:
+            out[w] = counted.get(w, 0)
+            _df_cache.put((organization_id, project_id, kind, w), (out[w], now))
+    n, avg = stats[0]
+    return out, n, avg
+
+
+async def text_evidence(conn: Conn, organization_id: int, project_id: int, text: str,
+                        exclude_ticket: int | None = None) -> list[Evidence]:
+    """Word evidence from cluster documents and earlier tickets (mapped to their clusters)."""
+    q = text[:QUERY_CHARS]
+    q = f"{q}\n{zh_gloss.english(q)}"  # Chinese words also in English: crash text is English
+    words = query_terms(q)
+    if not words:
+        return []
+    out: list[Evidence] = []
+    for kind in ("cluster", "ticket"):
+        hits = await search.search(conn, organization_id, kind, q, project_id=project_id, limit=CANDIDATES)
+        ids = [h.ref_id for h in hits if h.ref_id != exclude_ticket or kind != "ticket"]
+        if not ids:
+            continue
+        docs = await (_cluster_docs(conn, project_id, ids) if kind == "cluster" else _ticket_docs(conn, project_id, ids))
+        df, n, avg = await _frequencies(conn, organization_id, project_id, kind, words)
+        out += bm25_text(words, docs, df, n, avg)
+    return out
+
+
+async def _cluster_docs(conn: Conn, project_id: int, ids: Sequence[int]) -> list[TextDoc]:
+    docs = []
+    for r in await tickets_sql.clusters_by_ids(conn, project_id, ids):
+        t, b = _cluster_tokens(r)
+        docs.append(TextDoc(r["id"], r["id"], t, b))
+    return docs
+
+
+def _cluster_tokens(r: Any) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """A cluster document's terms as indexed (cached by cluster; dropped when re-indexed)."""
+    key = ("c", r["id"], r["indexed_events"])
+    hit = _doc_terms.get(key)
+    if hit is None:
+        hit = (terms(r["title"]).terms, terms(r["extra"]).terms)
+        _doc_terms.put(key, hit)
+    return hit  # type: ignore[no-any-return]
+
+
+async def _ticket_docs(conn: Conn, project_id: int, ids: Sequence[int]) -> list[TextDoc]:
+    docs = []
+    for r in await tickets_sql.tickets_by_ids(conn, project_id, ids):
+        if r["cluster_id"] is None:
+            continue
+        t, b = _tokens(("t", r["id"]), r["subject"], r["body"])
+        confirmed = r["match_source"] in ("confirmed", "corrected")
+        docs.append(TextDoc(r["id"], r["cluster_id"], t, b, source="ticket", confirmed=confirmed,
+                            label=f"ticket {r['id']}: {r['subject'][:80]}"))
+    return docs

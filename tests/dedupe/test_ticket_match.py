@@ -1,0 +1,54 @@
+"""The ticket <-> cluster decision: scores, verdict, and the stricter join line."""
+
+from __future__ import annotations
+
+from dedupe import Signature
+from dedupe.crosslingual import gloss, parse_cedict_line
+from dedupe.ticket_match import (
+    Evidence, Ranked, TextDoc, Why, bm25_text, combine, detect_language, join_target, known, line_score,
+)
+
+
+def test_language_detection() -> None:
+    assert detect_language("结账失败，错误信息：KeyError: 'sku'") == "zh"
+    assert detect_language("Checkout fails with KeyError: 'sku'") == "en"
+
+
+def test_line_score_needs_the_same_type_and_weighs_the_message() -> None:
+    sig = Signature(types=("KeyError",), message="'<str>'")
+    assert line_score("ValueError", "'sku'", sig) == 0.0
+    assert 0.5 <= line_score("KeyError", "'sku'", sig) <= 0.9
+    assert line_score("builtins.KeyError", None, sig) > 0
+
+
+def test_bm25_prefers_the_document_with_the_rare_words() -> None:
+    docs = [TextDoc(1, 10, ("invoic", "pdf"), ("vat", "number")), TextDoc(2, 20, ("order",), ("export", "number"))]
+    got = {e.cluster_id: e.score for e in bm25_text(["invoic", "vat", "number"], docs, {"number": 2, "invoic": 1, "vat": 1}, 2, 3)}
+    assert got[10] > got[20] > 0
+    assert all(0 < v <= 1 for v in got.values())
+
+
+def test_confirmed_tickets_count_more() -> None:
+    plain = TextDoc(1, 10, ("coupon",), ("percent",), source="ticket", label="t1")
+    confirmed = TextDoc(2, 20, ("coupon",), ("percent",), source="ticket", confirmed=True, label="t2")
+    got = {e.cluster_id: e for e in bm25_text(["coupon", "percent", "refund", "spreadsheet"], [plain, confirmed], {}, 2, 2)}
+    assert got[20].score > got[10].score and got[20].why[0].kind == "confirmed"
+
+
+def test_verdict_and_join_lines() -> None:
+    trace = combine([Evidence(1, "trace", 1.0, (Why("frame", "x"),)), Evidence(1, "text", 0.3)])
+    assert known(trace) and join_target(trace) is not None and trace[0].score == 1.0
+    words = [Ranked(2, 0.78, (), ("text",))]
+    assert known(words) and join_target(words) is None  # listed, but words alone must agree more to join
+    flat = [Ranked(3, 0.3, (), ("text",)), Ranked(4, 0.28, (), ("text",))]
+    assert not known(flat)
+    peak = [Ranked(3, 0.3, (), ("text",)), Ranked(4, 0.1, (), ("text",))]
+    assert known(peak)
+    assert not known([])
+
+
+def test_cedict_gloss() -> None:
+    line = "發票 发票 [fa1 piao4] /invoice/receipt or bill for purchase/"
+    assert parse_cedict_line(line) == ("发票", ("invoice", "receipt", "or", "bill", "for"))
+    assert parse_cedict_line("# comment") is None
+    assert gloss("无法下载发票", {"发票": ("invoice",), "下载": ("download",)}) == "download invoice"

@@ -1,0 +1,123 @@
+"""A dead database costs 503s with Retry-After, never a hang or a 500, and the service recovers
+by itself with every acknowledged event kept (issue 8, case 4, the ingest part).
+
+The outage is real from the service's side: its database stops accepting connections and
+every connection it holds is terminated, then the database comes back. Clients keep
+posting throughout and keep a ledger of what was acknowledged.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+import uuid
+from pathlib import Path
+
+import asyncpg
+import httpx
+
+from tests.conftest import Project
+from tests.server.test_durability import _body
+from tests.support import running_server, wait_until
+
+CLIENTS = 4
+OUTAGE_SECONDS = 4.0
+
+
+class Client(threading.Thread):
+    def __init__(self, project: Project, stop: threading.Event) -> None:
+        super().__init__(daemon=True)
+        self.project, self.stop = project, stop
+        self.acked: set[str] = set()
+        self.refusals: list[tuple[int, str | None]] = []
+        self.errors = 0
+
+    def run(self) -> None:
+        with httpx.Client(headers=self.project.sentry_auth(), timeout=30) as http:
+            n = 0
+            while not self.stop.is_set():
+                event_id = uuid.uuid4().hex
+                n += 1
+                try:
+                    r = http.post(self.project.envelope_url, content=_body(event_id, n))
+                except httpx.HTTPError:
+                    self.errors += 1
+                    continue
+                if r.status_code == 200:
+                    self.acked.add(event_id)
+                else:
+                    self.refusals.append((r.status_code, r.headers.get("retry-after")))
+                    time.sleep(0.05)
+
+
+async def _admin(url: str, name: str, allow: bool) -> None:
+    conn = await asyncpg.connect(url)
+    try:
+        await conn.execute(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS {str(allow).lower()}')
+        if not allow:
+            await conn.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()", name
+            )
+    finally:
+        await conn.close()
+
+
+async def _stored(url: str) -> set[str]:
+    conn = await asyncpg.connect(url)
+    try:
+        rows = await conn.fetch("SELECT replace(event_id::text, '-', '') AS id, status FROM events")
+    finally:
+        await conn.close()
+    return {r["id"] for r in rows}
+
+
+def test_database_outage_answers_503_then_recovers_losing_nothing(make_database, pg_admin_url: str, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    url = make_database()
+    name = url.rsplit("/", 1)[1].split("?")[0]
+    env = {"CRASHDESK_DATABASE_WAIT_SECONDS": "2", "CRASHDESK_KEY_CACHE_SECONDS": "0.5"}
+    with running_server(url, tmp_path, env=env) as server:
+        project = Project(server, "outage-org", "app")
+        stop = threading.Event()
+        clients = [Client(project, stop) for _ in range(CLIENTS)]
+        for c in clients:
+            c.start()
+        try:
+            wait_until(lambda: sum(len(c.acked) for c in clients) >= 100, timeout=30, interval=0.05)
+            asyncio.run(_admin(pg_admin_url, name, allow=False))
+            try:
+                time.sleep(OUTAGE_SECONDS / 2)
+                # An unknown key needs a lookup the database cannot answer: 503, not 401 or 500.
+                r = httpx.post(project.envelope_url, content=_body(uuid.uuid4().hex, 0),
+                               headers=project.sentry_auth(uuid.uuid4().hex), timeout=30)
+                assert r.status_code == 503 and r.headers["retry-after"], r.text
+                during = httpx.post(project.envelope_url, content=_body(uuid.uuid4().hex, 0),
+                                    headers=project.sentry_auth(), timeout=30)
+                assert during.status_code == 503 and during.headers["retry-after"], during.text
+                time.sleep(OUTAGE_SECONDS / 2)
+            finally:
+                asyncio.run(_admin(pg_admin_url, name, allow=True))
+            acked_at_recovery = sum(len(c.acked) for c in clients)
+            wait_until(lambda: sum(len(c.acked) for c in clients) >= acked_at_recovery + 100, timeout=60, interval=0.05)
+        finally:
+            stop.set()
+            for c in clients:
+                c.join(timeout=40)
+        refusals = [r for c in clients for r in c.refusals]
+        assert refusals, "the outage was not seen by any client"
+        assert {status for status, _ in refusals} == {503}, sorted({s for s, _ in refusals})
+        assert all(retry for _, retry in refusals), "every 503 says when to retry"
+        assert not sum(c.errors for c in clients), "no request hung past its timeout or lost its connection"
+        acked = set().union(*(c.acked for c in clients))
+        missing = acked - asyncio.run(_stored(url))
+        assert not missing, f"{len(missing)} of {len(acked)} acknowledged events were lost"
+        # Processing recovered too: the backlog drains.
+        wait_until(lambda: not asyncio.run(_pending(url)), timeout=60)
+
+
+async def _pending(url: str) -> int:
+    conn = await asyncpg.connect(url)
+    try:
+        return int(await conn.fetchval("SELECT count(*) FROM events WHERE status = 'pending'"))
+    finally:
+        await conn.close()

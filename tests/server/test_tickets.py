@@ -1,0 +1,180 @@
+"""Tickets and the support lookup on real parts: a server, PostgreSQL and crashes from the real sentry-sdk."""
+
+from __future__ import annotations
+
+import textwrap
+import uuid
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.conftest import Project
+from tests.support import cli, run_sdk, wait_until
+
+APP = textwrap.dedent(
+    """
+    PRICES = {"mug": 8, "tee": 20}
+
+    def price_of(sku):
+        return PRICES[sku]
+
+    def cart_total(lines):
+        return sum(price_of(line["sku"]) * line["qty"] for line in lines)
+
+    def checkout(lines):
+        total = cart_total(lines)
+        return {"total": total}
+    """
+)
+# the crash happens in a real module file, so the SDK and the printed traceback see the same code
+CRASH = textwrap.dedent(
+    """
+    import traceback
+    # as deployed: the SDK told which modules are the app's
+    sentry_sdk.init(dsn=sys.argv[1], release=sys.argv[2], environment=sys.argv[3], default_integrations=False,
+                    in_app_include=["shopcart"])
+    sys.path.insert(0, sys.argv[4])
+    import shopcart
+    try:
+        shopcart.checkout([{"sku": "mug", "qty": 1}, {"sku": sys.argv[5], "qty": 2}])
+    except Exception as exc:
+        ids.append(sentry_sdk.capture_exception(exc))
+        open(sys.argv[6], "w").write("".join(traceback.format_exception(exc)))
+    """
+)
+
+
+def _api(project: Project, method: str, path: str, **kw: object) -> httpx.Response:
+    return httpx.request(method, f"{project.server.base_url}/api/0/projects/{project.id}{path}", headers=project.auth,
+                         timeout=30, **kw)  # type: ignore[arg-type]
+
+
+def _crash(project: Project, tmp_path: Path, sku: str) -> tuple[int, str]:
+    """Send one real crash; return its cluster and the traceback Python printed for it."""
+    (tmp_path / "shopcart.py").write_text(APP)
+    out = tmp_path / f"tb-{sku}.txt"
+    (event_id,) = run_sdk(project.dsn, CRASH, str(tmp_path), sku, str(out))
+
+    def processed() -> dict | None:
+        r = _api(project, "GET", f"/events/{event_id}")
+        return r.json() if r.status_code == 200 and r.json()["status"] == "processed" else None
+
+    event = wait_until(processed)
+    return int(event["cluster_id"]), out.read_text()
+
+
+def _post(project: Project, subject: str, body: str = "", **extra: object) -> dict:
+    r = _api(project, "POST", "/tickets", json={"subject": subject, "body": body, **extra})
+    assert r.status_code == 201, r.text
+    return r.json()
+
+
+def _lookup(project: Project, **body: object) -> dict:
+    r = _api(project, "POST", "/lookup", json=body)
+    assert r.status_code == 200, r.text
+    return r.json()
+
+
+def test_pasted_traceback_lands_in_the_crash_cluster(project: Project, tmp_path: Path) -> None:
+    cluster, tb = _crash(project, tmp_path, "hat")
+    body = "Hello,\n\ncheckout fails for our customers. Our admin found this in the log:\n\n" + tb + "\nThanks, Tom"
+    found = _lookup(project, text=body, version="1.0.0")
+    assert found["verdict"] == "known"
+    top = found["candidates"][0]
+    assert top["cluster_id"] == cluster and top["score"] == 1.0
+    assert {"kind", "text"} <= set(top["why"][0]) and top["why"][0]["kind"] == "frame"
+    assert top["event_count"] == 1 and top["ticket_count"] == 0 and top["status"] == "unresolved"
+    assert top["fixed_in"] is None and top["fix_in_your_version"] is None and top["articles"] == []
+    # lookups record nothing
+    assert _api(project, "GET", "/tickets").json()["tickets"] == []
+
+    ticket = _post(project, "Checkout fails", body, customer="acme", version="1.0.0")
+    assert ticket["cluster_id"] == cluster and ticket["match"]["cluster_id"] == cluster
+    assert ticket["language"] == "en" and ticket["match_source"] == "auto"
+    assert _api(project, "GET", f"/tickets/{ticket['id']}").json() == ticket
+    # the same crash pasted as mangled e-mail (quoted, indentation lost) still joins
+    quoted = "\n".join("> " + line.strip() for line in tb.splitlines())
+    assert _post(project, "Re: checkout", "See below\n" + quoted)["cluster_id"] == cluster
+
+
+def test_chinese_ticket_with_an_english_error_finds_its_cluster(project: Project, tmp_path: Path) -> None:
+    cluster, _ = _crash(project, tmp_path, "scarf")
+    found = _lookup(project, text="你好，\n\n结账的时候页面报错了，每次都会出现。\n\n错误信息：KeyError: 'scarf'\n\n谢谢！")
+    assert found["verdict"] == "known"
+    assert found["candidates"][0]["cluster_id"] == cluster
+    assert any(w["kind"] == "message" for w in found["candidates"][0]["why"])
+    ticket = _post(project, "结账失败", "错误信息：KeyError: 'scarf'")
+    assert ticket["language"] == "zh" and ticket["cluster_id"] == cluster
+
+
+def test_duplicate_tickets_without_a_crash_find_each_other(project: Project) -> None:
+    first = _post(project, "Invoice PDF shows the wrong VAT number",
+                  "Since Monday every invoice PDF we download shows the VAT number of our old company address.")
+    assert first["match"] is None and first["match_source"] == "new"
+    found = _lookup(project, text="The VAT number printed on invoice PDFs is the old company address one")
+    assert found["verdict"] == "known" and found["candidates"][0]["cluster_id"] == first["cluster_id"]
+    assert any(w["kind"] == "ticket" for w in found["candidates"][0]["why"])
+    second = _post(project, "Wrong VAT number on invoice PDF",
+                   "Every invoice PDF we download shows the VAT number of our old company address since Monday.")
+    assert second["cluster_id"] == first["cluster_id"]
+    page = _api(project, "GET", "/tickets", params={"cluster_id": first["cluster_id"]}).json()
+    assert [t["id"] for t in page["tickets"]] == [second["id"], first["id"]] and page["next_cursor"] is None
+
+
+def test_unrelated_text_is_new_with_no_guess(project: Project) -> None:
+    _post(project, "Invoice PDF shows the wrong VAT number", "every invoice PDF shows the old VAT number")
+    found = _lookup(project, text="Do you plan to support WeChat payments next year?")
+    assert found == {"verdict": "new", "candidates": []}
+
+
+def test_tickets_of_one_organization_never_match_another(server, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    mine = Project(server, f"org-{uuid.uuid4().hex[:8]}", "app")
+    theirs = Project(server, f"org-{uuid.uuid4().hex[:8]}", "app")
+    cluster, tb = _crash(theirs, tmp_path, "belt")
+    other = _post(theirs, "Invoice PDF shows the wrong VAT number", "every invoice PDF shows the old VAT number")
+    assert _lookup(mine, text=tb)["candidates"] == [] or all(
+        c["cluster_id"] not in (cluster, other["cluster_id"]) for c in _lookup(mine, text=tb)["candidates"])
+    assert _lookup(mine, text="invoice PDF shows the old VAT number")["verdict"] == "new"
+    ticket = _post(mine, "checkout broken", tb)
+    assert ticket["cluster_id"] != cluster
+    # another organization's ticket, project and cluster are 404, as if they did not exist
+    r = httpx.get(f"{server.base_url}/api/0/projects/{theirs.id}/tickets/{other['id']}", headers=mine.auth)
+    assert r.status_code == 404
+    r = httpx.put(f"{server.base_url}/api/0/projects/{mine.id}/tickets/{ticket['id']}/cluster", headers=mine.auth,
+                  json={"cluster_id": cluster})
+    assert r.status_code == 404
+
+
+def test_a_correction_survives_regrouping(project: Project, tmp_path: Path) -> None:
+    cluster, _ = _crash(project, tmp_path, "cap")
+    ticket = _post(project, "Loyalty points vanish after a refund", "a customer lost all her points after a refund")
+    assert ticket["cluster_id"] != cluster
+    r = _api(project, "PUT", f"/tickets/{ticket['id']}/cluster", json={"cluster_id": cluster})
+    assert r.status_code == 200, r.text
+    assert (r.json()["cluster_id"], r.json()["match_source"]) == (cluster, "corrected")
+    cli(project.server.database_url, "regroup", project.org, "app")
+    again = _api(project, "GET", f"/tickets/{ticket['id']}").json()
+    assert (again["cluster_id"], again["match_source"]) == (cluster, "corrected")
+    # confirming keeps it and says so
+    r = _api(project, "PUT", f"/tickets/{ticket['id']}/cluster", json={"cluster_id": cluster})
+    assert r.json()["match_source"] == "confirmed"
+
+
+@pytest.mark.parametrize("path, body, field", [
+    ("/tickets", {"subject": ""}, "subject"),
+    ("/tickets", {"subject": "x", "language": "fr"}, "language"),
+    ("/tickets", {"subject": "x", "colour": "red"}, "colour"),
+    ("/lookup", {}, "text"),
+    ("/lookup", {"text": "x", "limit": 21}, "limit"),
+    ("/lookup", {"event_id": "not-an-id"}, "event_id"),
+])
+def test_bad_input_is_a_400_that_says_what(project: Project, path: str, body: dict, field: str) -> None:
+    r = _api(project, "POST", path, json=body)
+    assert r.status_code == 400, r.text
+    assert field in r.text
+
+
+def test_unknown_event_and_ticket_are_404(project: Project) -> None:
+    assert _api(project, "POST", "/lookup", json={"event_id": uuid.uuid4().hex}).status_code == 404
+    assert _api(project, "GET", "/tickets/999999").status_code == 404
