@@ -25,12 +25,10 @@ def fresh_database(admin_url: str | None) -> tuple[str, contextlib.ExitStack]:
     """A new empty database on ``admin_url`` (or an embedded server) and a stack that drops it."""
     stack = contextlib.ExitStack()
     if admin_url is None:
-        import pgserver
+        from server.database import EmbeddedPostgres
 
         tmp = stack.enter_context(tempfile.TemporaryDirectory(prefix="crashdesk-bench-"))
-        server = pgserver.get_server(tmp, cleanup_mode="stop")
-        stack.callback(server.cleanup)
-        admin_url = server.get_uri()
+        admin_url = stack.enter_context(EmbeddedPostgres(Path(tmp) / "pgdata").running())
     name = f"crashdesk_bench_{uuid.uuid4().hex[:10]}"
 
     async def run(sql: str) -> None:

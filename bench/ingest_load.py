@@ -114,18 +114,18 @@ def fresh_database(admin_url: str | None, tmp: Path) -> Iterator[tuple[str, str]
         try:
             asyncio.run(_admin(LOCAL_PG, "SELECT 1"))
         except (OSError, asyncpg.PostgresError):
-            import pgserver
+            from server.database import EmbeddedPostgres
 
-            server = pgserver.get_server(tmp / "pg", cleanup_mode="stop")
-            where = server.get_uri()
+            server = EmbeddedPostgres(tmp / "pg")
+            where = server.start()
     name = f"crashdesk_bench_{uuid.uuid4().hex[:10]}"
     asyncio.run(_admin(where, f'CREATE DATABASE "{name}"'))
     try:
-        yield urlunsplit(urlsplit(where)._replace(path=f"/{name}")), ("embedded pgserver" if server else where)
+        yield urlunsplit(urlsplit(where)._replace(path=f"/{name}")), ("embedded PostgreSQL" if server else where)
     finally:
         asyncio.run(_admin(where, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         if server is not None:
-            server.cleanup()
+            server.stop()
 
 
 def free_port() -> int:
@@ -330,7 +330,7 @@ def main() -> None:
             env["CRASHDESK_PUBLIC_URL"] = base
             server = start_serve(env, port, args.workers, tmp / "serve.log")
             try:
-                probe = cli_json(env, "createproject", "bench", "probe")
+                probe = cli_json(env, "createproject", "bench", "probe", "--create-org")
                 templates = _accepted_templates(_templates(), f"{base}/api/{probe['project_id']}/envelope/", probe["public_key"])
                 started = time.monotonic()
                 size = build_bodies(templates, count, tmp / "bodies.bin", tmp / "bodies.idx")
@@ -338,7 +338,7 @@ def main() -> None:
                       f" built in {time.monotonic() - started:.1f}s", flush=True)
                 results = []
                 for n, conns in enumerate(int(c) for c in args.connections.split(",")):
-                    project = cli_json(env, "createproject", "bench", f"run{n}")  # event ids are unique per project
+                    project = cli_json(env, "createproject", "bench", f"run{n}", "--create-org")  # event ids are unique per project
                     lua = tmp / f"run{n}.lua"
                     lua.write_text(LUA % {"bodies": tmp / "bodies.bin", "index": tmp / "bodies.idx",
                                           "path": f"/api/{project['project_id']}/envelope/", "auth": project["public_key"]})

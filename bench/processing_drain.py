@@ -55,6 +55,11 @@ def backlog(events: list[dict], count: int) -> list[tuple[str, bytes]]:
     return out
 
 
+def _create_org(tree: Path) -> list[str]:
+    """``--create-org`` where the compared tree's CLI has it (older trees create organizations silently)."""
+    return ["--create-org"] if "--create-org" in (tree / "server/cli.py").read_text() else []
+
+
 def run_cli(tree: Path, db: str, *args: str) -> str:
     env = {**os.environ, "DATABASE_URL": db, "PYTHONPATH": str(tree)}
     env.pop("SENTRY_DSN", None)
@@ -160,7 +165,7 @@ def one_run(tree: Path, admin: str | None, rows: list[tuple[str, bytes]], n_work
     db, stack = fresh_database(admin)
     with stack:
         run_cli(tree, db, "migrate")
-        made = json.loads(run_cli(tree, db, "createproject", "bench", "drain", "--json").strip().splitlines()[-1])
+        made = json.loads(run_cli(tree, db, "createproject", "bench", "drain", "--json", *_create_org(tree)).strip().splitlines()[-1])
         asyncio.run(_load(db, int(made["project_id"]), rows))
         with workers(tree, db, n_workers, profile) as procs:
             return asyncio.run(_drain(db, procs, len(rows), timeout))

@@ -37,7 +37,7 @@ import psutil
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _server import fresh_database, free_port, local_postgres  # noqa: E402
 from ingest_load import machine_busy, tree_cpu  # noqa: E402
-from processing_drain import CORPUS, _backends, _cpu, checkout, corpus_payloads, run_cli  # noqa: E402
+from processing_drain import CORPUS, _backends, _cpu, _create_org, checkout, corpus_payloads, run_cli  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
 PLACEHOLDER = b"e" * 32
@@ -212,7 +212,7 @@ def one_run(tree: Path, admin: str | None, args: argparse.Namespace) -> dict:
     db, stack = fresh_database(admin)
     with stack:
         run_cli(tree, db, "migrate")
-        made = json.loads(run_cli(tree, db, "createproject", "bench", "steady", "--json").strip().splitlines()[-1])
+        made = json.loads(run_cli(tree, db, "createproject", "bench", "steady", "--json", *_create_org(tree)).strip().splitlines()[-1])
         port = free_port()
         with serve(tree, db, port) as server:
             load = Load(port, request_templates(port, made["project_id"], made["public_key"]), args.rate, args.duration,

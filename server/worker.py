@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime as dt
 import logging
 
 import asyncpg
@@ -22,6 +23,8 @@ from server.db import events as events_sql
 from server.settings import Settings
 from server.stages.artifact_cache import artifact_cache
 from server.stages.group import group_batch
+from server.stages.releases import ReleaseCache, release_batch
+from server.stages.sessions import aggregate_sessions
 from server.stages.symbolicate import symbolicate_batch
 from server.stages.work import Work
 
@@ -36,6 +39,7 @@ class Processor:
         self._name = name
         self._wake = asyncio.Event()
         self._artifacts = artifact_cache(settings)
+        self._releases = ReleaseCache()
         self.processed = 0
 
     async def run(self) -> None:
@@ -45,7 +49,7 @@ class Processor:
         try:
             while True:
                 try:
-                    done = await self.process_batch(conn)
+                    done = await self.process_batch(conn) + await aggregate_sessions(conn, self._releases)
                 except Exception as exc:  # noqa: BLE001 - the processor must outlive any one failure
                     log.error("%s: batch failed, will retry: %s", self._name, exc, exc_info=not isinstance(exc, _RETRYABLE))
                     await asyncio.sleep(1.0)
@@ -99,6 +103,7 @@ class Processor:
             try:
                 await symbolicate_batch(conn, [w for w in batch if w.ok], self._artifacts)
                 await group_batch(conn, [w for w in batch if w.ok])
+                await release_batch(conn, [w for w in batch if w.ok], self._releases, dt.datetime.now(dt.UTC))
             except _RETRYABLE:
                 raise
             except Exception as exc:  # noqa: BLE001 - isolate the event that breaks a stage

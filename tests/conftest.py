@@ -7,6 +7,7 @@ import hashlib
 import os
 import shutil
 import subprocess
+import tempfile
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,6 +15,7 @@ from pathlib import Path
 import asyncpg
 import pytest
 
+from server.database import EmbeddedPostgres
 from tests.support import REPO, Server, cli, start_server, with_database
 
 JS = REPO / "tests/js"
@@ -36,18 +38,19 @@ async def _drop_database(admin_url: str, name: str) -> None:
 
 
 @pytest.fixture(scope="session")
-def pg_admin_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def pg_admin_url() -> Iterator[str]:
     """A PostgreSQL server: ``DATABASE_URL`` if set, else an embedded one (as on a fresh machine)."""
     if os.environ.get("DATABASE_URL"):
         yield os.environ["DATABASE_URL"]
         return
-    import pgserver
-
-    server = pgserver.get_server(tmp_path_factory.mktemp("pg"), cleanup_mode="stop")
+    # Outside pytest's temporary root, which other pytest sessions reset to mode 0700 (locking out
+    # the unprivileged user the embedded server runs as when tests run as root).
+    folder = Path(tempfile.mkdtemp(prefix="crashdesk-test-pg-"))
     try:
-        yield server.get_uri()
+        with EmbeddedPostgres(folder / "pgdata").running() as url:
+            yield url
     finally:
-        server.cleanup()
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")
@@ -78,7 +81,7 @@ def server(make_database, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
 
 class Project:
     def __init__(self, server: Server, org: str, name: str) -> None:
-        made = cli(server.database_url, "createproject", org, name, public_url=server.base_url)
+        made = cli(server.database_url, "createproject", org, name, "--create-org", public_url=server.base_url)
         self.id: int = made["project_id"]
         self.dsn: str = made["dsn"]
         self.public_key: str = made["public_key"]
@@ -105,11 +108,6 @@ class Project:
 @pytest.fixture
 def project(server: Server) -> Project:
     return Project(server, f"org-{uuid.uuid4().hex[:8]}", "app")
-
-
-@pytest.fixture(scope="session")
-def shared_dir() -> Path:
-    return Path(__file__).resolve().parent.parent.parent / "shared"
 
 
 @pytest.fixture(scope="session")

@@ -18,7 +18,7 @@ from urllib.parse import urlsplit, urlunsplit
 import httpx
 
 REPO = Path(__file__).resolve().parent.parent
-SHARED = REPO.parent / "shared"
+FIXTURES = REPO / "tests" / "fixtures"  # every file a test reads; sources in its README.md
 CRASHDESK = [sys.executable, "-m", "server.cli"]
 
 
@@ -67,12 +67,14 @@ class Server:
         return self.log_path.read_text(errors="replace")
 
 
-def start_server(database_url: str, tmp: Path, *, port: int | None = None, env: dict[str, str] | None = None) -> Server:
+def start_server(database_url: str | None, tmp: Path, *, port: int | None = None, env: dict[str, str] | None = None) -> Server:
+    """``crashdesk serve`` on ``database_url``, or (None) on its own embedded PostgreSQL in ``tmp / "data"``."""
     port = port or free_port()
     log_path = tmp / f"serve-{port}.log"
     full_env = {
-        **{k: v for k, v in os.environ.items() if k != "SENTRY_DSN"},  # self-monitoring only when a test asks
-        "DATABASE_URL": database_url,
+        # self-monitoring only when a test asks; the embedded database only when database_url is None
+        **{k: v for k, v in os.environ.items() if k not in ("SENTRY_DSN", "DATABASE_URL")},
+        **({"DATABASE_URL": database_url} if database_url else {}),
         "CRASHDESK_DATA_DIR": str(tmp / "data"),
         "CRASHDESK_PUBLIC_URL": f"http://127.0.0.1:{port}",
         **(env or {}),
@@ -86,7 +88,7 @@ def start_server(database_url: str, tmp: Path, *, port: int | None = None, env: 
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
-    server = Server(process, f"http://127.0.0.1:{port}", database_url, log_path)
+    server = Server(process, f"http://127.0.0.1:{port}", database_url or "", log_path)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if process.poll() is not None:
@@ -100,7 +102,7 @@ def start_server(database_url: str, tmp: Path, *, port: int | None = None, env: 
 
 
 @contextlib.contextmanager
-def running_server(database_url: str, tmp: Path, **kw: object) -> Iterator[Server]:
+def running_server(database_url: str | None, tmp: Path, **kw: object) -> Iterator[Server]:
     server = start_server(database_url, tmp, **kw)  # type: ignore[arg-type]
     try:
         yield server

@@ -10,7 +10,8 @@ from litestar.params import Parameter
 from dedupe import GroupingConfig
 from server.api.auth import caller, require_token
 from server.services import clusters, grouping
-from server.services.clusters import ClusterDetailOut, ClusterMerge, ClustersPage, ClusterUpdate, MergeResult, Sort, Status
+from server.services.clusters import ClusterDetailOut, ClusterMerge, ClustersPage, MergeResult, Sort, Status
+from server.services.resolution import ClusterStatusUpdate
 from server.services.wire import DEFAULT_LIMIT, MAX_LIMIT
 
 Request_ = Request[Any, Any, Any]
@@ -47,10 +48,12 @@ class ClusterController(Controller):
         return await clusters.get_cluster(pool, org, project_id, cluster_id)
 
     @patch("/clusters/{cluster_id:int}")
-    async def update_cluster(self, request: Request_, project_id: int, cluster_id: int, data: ClusterUpdate) -> ClusterDetailOut:
-        """Change a cluster's status; answers the cluster as GET does."""
+    async def update_cluster(
+        self, request: Request_, project_id: int, cluster_id: int, data: ClusterStatusUpdate
+    ) -> ClusterDetailOut:
+        """Resolve (now, ``resolved_in``, ``resolved_in_next``), ignore (``ignore_until``) or reopen; answers as GET does."""
         pool, org = caller(request)
-        return await clusters.update_cluster(pool, org, project_id, cluster_id, data)
+        return await clusters.update_cluster(pool, org, project_id, cluster_id, data, actor=f"token:{request.state.caller.token_id}")
 
     @post("/clusters/{cluster_id:int}/merge", status_code=200)
     async def merge(self, request: Request_, project_id: int, cluster_id: int, data: ClusterMerge) -> MergeResult:

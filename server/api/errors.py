@@ -11,6 +11,7 @@ import logging
 import re
 from typing import Any
 
+import asyncpg
 import msgspec
 from litestar import MediaType, Request, Response
 from litestar.exceptions import HTTPException, InternalServerException, ValidationException
@@ -78,6 +79,18 @@ def on_http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Respon
     return error_response(exc.status_code, str(exc.detail), None, headers or None)
 
 
+def on_database_refused(request: Request[Any, Any, Any], exc: asyncpg.DataError) -> Response[Any]:
+    """A value PostgreSQL cannot take (out of range, not valid text) is the sender's mistake: a last net."""
+    if not _is_api(request):
+        return create_exception_response(request, ValidationException(str(exc)))
+    return error_response(400, f"a value was refused: {str(exc)[:300]}", "invalid")
+
+
+def on_database_unavailable(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    log.warning("database unavailable on %s %s: %r", request.method, request.url.path, exc)
+    return error_response(503, "the database is unavailable; retry shortly", "unavailable", {"Retry-After": "5"})
+
+
 def on_internal_error(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     log.error("internal error on %s %s", request.method, request.url.path, exc_info=exc)
     if not _is_api(request):
@@ -94,6 +107,12 @@ EXCEPTION_HANDLERS: dict[Any, Any] = {
     CrashdeskError: on_crashdesk_error,
     ValidationException: on_validation_error,
     HTTPException: on_http_error,
+    asyncpg.DataError: on_database_refused,
+    asyncpg.PostgresConnectionError: on_database_unavailable,
+    asyncpg.exceptions.OperatorInterventionError: on_database_unavailable,
+    asyncpg.exceptions.InsufficientResourcesError: on_database_unavailable,
+    ConnectionError: on_database_unavailable,
+    TimeoutError: on_database_unavailable,  # waiting for a pool connection
     Exception: on_internal_error,
 }
 

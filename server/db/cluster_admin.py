@@ -13,7 +13,10 @@ from server.db.clusters import Conn, recompute
 SORTS = {"count": ("c.event_count", "bigint"), "last_seen": ("c.last_seen", "timestamptz"), "first_seen": ("c.first_seen", "timestamptz")}
 _CLUSTER_COLUMNS = (
     "c.id, c.project_id, c.title, c.culprit, c.level, c.platform, c.status, c.regressed_in_release, c.merged_into,"
-    " c.event_count, c.user_count, c.first_seen, c.last_seen, c.first_release, c.last_release, c.config_id"
+    " c.event_count, c.user_count, c.first_seen, c.last_seen, c.first_release, c.last_release, c.config_id,"
+    # the resolution (server.services.resolution); resolved_in is the one source of "fixed in"
+    " (SELECT r.version FROM releases r WHERE r.id = c.resolved_in_release_id) AS resolved_in, c.resolved_in_next,"
+    " c.resolved_at, c.regressed_in_release AS regressed_in, c.regressed_at, c.older_release_events AS seen_in_older_release"
 )
 
 

@@ -15,6 +15,8 @@ from typing import Any
 import asyncpg
 import msgspec
 
+from server.db.releases import recount_clusters
+
 Conn = asyncpg.Connection | asyncpg.Pool
 
 
@@ -173,7 +175,7 @@ async def set_signatures(conn: asyncpg.Connection, rows: Sequence[tuple[int, byt
 
 
 async def apply_counters(conn: asyncpg.Connection, counters: dict[int, Counter]) -> None:
-    """Add one batch's counts; a resolved cluster that sees a new event is a regression."""
+    """Add one batch's counts (regressions are judged after, by ``server.stages.regressions``)."""
     ids = sorted(counters)
     if not ids:
         return
@@ -193,9 +195,7 @@ async def apply_counters(conn: asyncpg.Connection, counters: dict[int, Counter])
         " first_release = CASE WHEN $4 < first_seen OR first_release IS NULL THEN COALESCE($5, first_release) ELSE first_release END,"
         " first_seen = LEAST(first_seen, $4),"
         " last_release = CASE WHEN $6 >= last_seen OR last_release IS NULL THEN COALESCE($7, last_release) ELSE last_release END,"
-        " last_seen = GREATEST(last_seen, $6),"
-        " regressed_in_release = CASE WHEN status = 'resolved' THEN $7 ELSE regressed_in_release END,"
-        " status = CASE WHEN status = 'resolved' THEN 'unresolved' ELSE status END"
+        " last_seen = GREATEST(last_seen, $6)"
         " WHERE id = $1",
         [
             (cid, c.count, new_users.get(cid, 0), c.first_seen, c.first_release, c.last_seen, c.last_release)
@@ -257,6 +257,7 @@ async def recompute(conn: asyncpg.Connection, cluster_ids: Iterable[int]) -> Non
         " WHERE c.id = s.id",
         ids,
     )
+    await recount_clusters(conn, ids)
     # A cluster all of whose events went elsewhere (regrouped, re-symbolicated) is gone.
     await conn.execute(
         "DELETE FROM clusters c WHERE c.id = ANY($1::bigint[]) AND c.event_count = 0 AND c.merged_into IS NULL"

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import io
-import time
 import zlib
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
@@ -55,7 +54,7 @@ class BodyReader:
         self._receive = receive
         self._budget = budget
         self._cap = cap
-        self._deadline = time.monotonic() + timeout
+        self._loop_deadline = asyncio.get_running_loop().time() + timeout
         self._timeout = timeout
         self.chunks: list[bytes] = []
         self.size = 0
@@ -72,9 +71,9 @@ class BodyReader:
         """The next chunk (b"" once complete); 408 past the deadline, 413 past the cap."""
         if self.complete:
             return b""
-        remaining = self._deadline - time.monotonic()
         try:
-            message = await asyncio.wait_for(self._receive(), max(remaining, 0.001))
+            async with asyncio.timeout_at(self._loop_deadline):  # no task per chunk, unlike wait_for
+                message = await self._receive()
         except TimeoutError:
             raise TimedOut(f"the request body did not arrive within {self._timeout:g}s") from None
         if message["type"] == "http.disconnect":

@@ -56,6 +56,9 @@ class Ingest:
         self.writer = writer
         self.buckets = TokenBuckets()
         self.budget = BodyBudget(settings.max_inflight_body_bytes)
+        # Big bodies are decoded one at a time: each holds the GIL in short steps, and several
+        # at once would still add up to long stalls of the event loop (and to their memory).
+        self._big = asyncio.Semaphore(1)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         match = PATH.match(scope["path"])
@@ -131,9 +134,10 @@ class Ingest:
                     raise
             else:
                 return self._rows(project_id, kind, body, content_type)
-        body = await asyncio.to_thread(decompress, raw, encoding, cap)
-        reader.reserve(len(raw) + len(body))  # the decompressed copy is held too
-        return await asyncio.to_thread(self._rows, project_id, kind, body, content_type)
+        async with self._big:
+            body = await asyncio.to_thread(decompress, raw, encoding, cap)
+            reader.reserve(len(raw) + len(body))  # the decompressed copy is held too
+            return await asyncio.to_thread(self._rows, project_id, kind, body, content_type)
 
     def _rows(self, project_id: int, kind: str, body: bytes, content_type: str) -> tuple[Submission, str | None]:
         if kind == "envelope":

@@ -18,6 +18,7 @@ from server.settings import Settings
 # Item types stored as events; everything else known is accepted and counted.
 EVENT_TYPES = frozenset({"event"})
 ATTACHMENT_TYPES = frozenset({"attachment"})
+SESSION_TYPES = frozenset({"session", "sessions"})  # queued for release health (and counted)
 
 
 class _Head(msgspec.Struct):
@@ -69,6 +70,7 @@ def from_envelope(project_id: int, envelope: Envelope, settings: Settings) -> tu
     events: list[EventRow] = []
     attachments: list[AttachmentRow] = []
     counts: list[tuple[int, str]] = []
+    sessions: list[tuple[int, str, bytes]] = []
     for number, item in enumerate(envelope.items, 1):
         where = f"item {number} ({item.type})"
         if item.type in EVENT_TYPES:
@@ -90,11 +92,13 @@ def from_envelope(project_id: int, envelope: Envelope, settings: Settings) -> tu
                 )
             )
         else:
+            if item.type in SESSION_TYPES and len(item.payload) <= settings.max_event_bytes:
+                sessions.append((project_id, item.type, item.payload))
             counts.append((project_id, item.type[:64]))
     if len(events) > 1:
         raise BadRequest(f"envelope has {len(events)} event items; at most one is allowed")
     reply_id = events[0].event_id if events else header_id
-    return Submission(events=tuple(events), attachments=tuple(attachments), counts=tuple(counts)), reply_id
+    return Submission(events=tuple(events), attachments=tuple(attachments), counts=tuple(counts), sessions=tuple(sessions)), reply_id
 
 
 def parse(body: bytes, max_items: int) -> Envelope:

@@ -16,6 +16,7 @@ import asyncpg
 import msgspec
 
 from server.db import events as events_sql
+from server.db import sessions as sessions_sql
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +42,7 @@ class Submission(msgspec.Struct, frozen=True):
     events: tuple[EventRow, ...] = ()
     attachments: tuple[AttachmentRow, ...] = ()
     counts: tuple[tuple[int, str], ...] = ()  # (project_id, item type) of accepted-but-not-stored items
+    sessions: tuple[tuple[int, str, bytes], ...] = ()  # (project_id, item type, payload) for release health
 
 
 class Refused(Exception):
@@ -78,7 +80,8 @@ class GroupCommitWriter:
         ``timeout`` passed first (then it may still commit: event ids make a resend harmless)."""
         future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._queue.put_nowait((submission, future))
-        await asyncio.wait_for(future, timeout)
+        async with asyncio.timeout(timeout):  # on expiry the future is cancelled: the writer skips it
+            await future
 
     async def _run(self, conn: asyncpg.Connection | None) -> None:
         delay = 0.1
@@ -153,6 +156,7 @@ async def _write(conn: asyncpg.Connection, submissions: list[Submission]) -> Non
     events = [e for s in submissions for e in s.events]
     attachments = [a for s in submissions for a in s.attachments]
     counts = Counter(c for s in submissions for c in s.counts)
+    sessions = [x for s in submissions for x in s.sessions]
     async with conn.transaction():
         if events:
             await events_sql.insert_raw(conn, events)
@@ -160,6 +164,8 @@ async def _write(conn: asyncpg.Connection, submissions: list[Submission]) -> Non
             await events_sql.insert_attachments(conn, attachments)
         if counts:
             await events_sql.add_item_counts(conn, counts)
+        if sessions:
+            await sessions_sql.enqueue(conn, sessions)
 
 
 def _fail(batch: list[tuple[Submission, asyncio.Future[None]]], exc: BaseException) -> None:

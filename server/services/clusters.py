@@ -10,7 +10,8 @@ import msgspec
 from server.db import cluster_admin
 from server.db.clusters import Conn
 from server.errors import NotFound
-from server.services import cursor, projects
+from server.services import cursor, projects, resolution
+from server.services.resolution import ClusterStatusUpdate
 from server.services.wire import Id
 
 Status = Literal["unresolved", "resolved", "ignored"]
@@ -34,6 +35,12 @@ class ClusterOut(msgspec.Struct, frozen=True):
     first_release: str | None
     last_release: str | None
     config_id: str
+    resolved_in: str | None  # the release it is fixed in (null: resolved without one, or waiting for the next)
+    resolved_in_next: bool  # resolved in the next release, which does not exist yet
+    resolved_at: dt.datetime | None
+    regressed_in: str | None
+    regressed_at: dt.datetime | None
+    seen_in_older_release: int  # events from releases older than the fix since it was resolved
 
 
 class FingerprintOut(msgspec.Struct, frozen=True):
@@ -87,10 +94,6 @@ class ClusterDetailOut(ClusterOut, frozen=True):
 class ClustersPage(msgspec.Struct, frozen=True):
     clusters: list[ClusterOut]
     next_cursor: str | None
-
-
-class ClusterUpdate(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
-    status: Status | None = None
 
 
 class ClusterMerge(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
@@ -149,13 +152,13 @@ async def get_cluster(conn: Conn, organization_id: int, project_id: int, cluster
 
 
 async def update_cluster(
-    conn: Conn, organization_id: int, project_id: int, cluster_id: int, change: ClusterUpdate
+    pool: Any, organization_id: int, project_id: int, cluster_id: int, change: ClusterStatusUpdate, *, actor: str
 ) -> ClusterDetailOut:
-    """Apply the change; answers the same shape as ``get_cluster``."""
-    await projects.require(conn, organization_id, project_id)
-    if change.status is not None and not await cluster_admin.set_status(conn, project_id, cluster_id, change.status):
-        raise NotFound("cluster", cluster_id)
-    return await get_cluster(conn, organization_id, project_id, cluster_id)
+    """Change the status (``server.services.resolution`` logs who and when); answers the same shape as ``get_cluster``."""
+    async with pool.acquire() as conn:
+        await resolution.change_status(conn, organization_id, project_id, cluster_id, change, actor=actor,
+                                       now=dt.datetime.now(dt.UTC))
+    return await get_cluster(pool, organization_id, project_id, cluster_id)
 
 
 async def merge(pool: Any, organization_id: int, project_id: int, cluster_id: int, change: ClusterMerge) -> MergeResult:

@@ -10,9 +10,8 @@ from pathlib import Path
 import httpx
 
 from tests.conftest import Project
-from tests.support import CRASHDESK, REPO, SHARED, wait_until
+from tests.support import CRASHDESK, FIXTURES, REPO, wait_until
 
-FIXTURES = SHARED / "fixtures"
 SYMBOLIC = FIXTURES / "symbolic/py/tests/res"
 RUST_MINIDUMP = FIXTURES / "rust-minidump/testdata"
 TEST_DMP = RUST_MINIDUMP / "test.dmp"

@@ -152,14 +152,19 @@ def test_health_is_503_database_while_the_database_refuses(pg_admin_url: str, tm
     name = f"crashdesk_test_health_{uuid.uuid4().hex[:8]}"
     _sql(pg_admin_url, f'CREATE DATABASE "{name}"')
     try:
-        with running_server(with_database(pg_admin_url, name), tmp_path) as server:
+        url = with_database(pg_admin_url, name)
+        with running_server(url, tmp_path) as server:
+            token = cli(url, "token", "create", "default")["token"]
             _sql(pg_admin_url, f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS false')
             _sql(pg_admin_url, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1", name)
             r = wait_until(lambda: (x := httpx.get(server.base_url + "/api/0/health", timeout=10)).status_code == 503 and x)
             assert r.json() == {"status": "unavailable", "reason": "database"}
             assert r.headers["retry-after"]
+            r = httpx.get(server.base_url + "/api/0/projects/", headers=_bearer(token), timeout=10)
+            assert (r.status_code, r.json()["code"]) == (503, "unavailable") and r.headers["retry-after"]
             _sql(pg_admin_url, f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS true')
             wait_until(lambda: httpx.get(server.base_url + "/api/0/health", timeout=10).status_code == 200)
+            assert httpx.get(server.base_url + "/api/0/projects/", headers=_bearer(token)).status_code == 200
     finally:
         _sql(pg_admin_url, f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS true')
         _sql(pg_admin_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

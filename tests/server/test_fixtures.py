@@ -1,4 +1,4 @@
-"""Every recorded payload in ../shared/fixtures is accepted or refused with the right status, never a 500."""
+"""Every recorded payload in tests/fixtures is accepted or refused with the right status, never a 500."""
 
 from __future__ import annotations
 
@@ -10,9 +10,8 @@ import httpx
 import pytest
 
 from tests.conftest import Project
-from tests.support import SHARED, wait_until
+from tests.support import FIXTURES, wait_until
 
-FIXTURES = SHARED / "fixtures"
 # Recorded bodies that are not well-formed, with the status they must get.
 MALFORMED = {
     # The declared item length does not match the payload in these recordings (the
@@ -33,12 +32,12 @@ def _events() -> list[Path]:
 
 def _envelopes() -> list[Path]:
     spotlight = FIXTURES / "spotlight/packages/spotlight/_fixtures"
-    corpus = SHARED / "corpus/dev/envelopes"
+    corpus = FIXTURES / "corpus-dev/envelopes"
     return sorted([*spotlight.rglob("*.txt"), *spotlight.rglob("*.bin"), *corpus.glob("*.envelope*")])
 
 
 def _name(p: Path) -> str:
-    return str(p.relative_to(SHARED))
+    return str(p.relative_to(FIXTURES))
 
 
 def _valid_id(value: object) -> bool:

@@ -25,8 +25,8 @@ def test_own_errors_arrive_in_the_monitoring_project(make_database, tmp_path: Pa
     url = make_database()
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    monitor = cli(url, "createproject", "ops", "crashdesk", public_url=base)
-    app = cli(url, "createproject", "acme", "app", public_url=base)
+    monitor = cli(url, "createproject", "ops", "crashdesk", "--create-org", public_url=base)
+    app = cli(url, "createproject", "acme", "app", "--create-org", public_url=base)
     token = cli(url, "token", "create", "ops")["token"]
     asyncio.run(_corrupt_grouping_config(url, app["project_id"]))  # an error the service must log, not hide
 

@@ -1,4 +1,4 @@
-"""Fixture paths and loaders for the symbolication tests (public data under /work/shared/fixtures)."""
+"""Fixture paths and loaders for the symbolication tests (public data in tests/fixtures)."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ import zipfile
 from pathlib import Path
 
 from protocol import Event, parse_event
+from tests.support import FIXTURES
 
-FIXTURES = Path("/work/shared/fixtures")
 SYMBOLIC = FIXTURES / "symbolic/py/tests/res"
 SOURCEMAPS = SYMBOLIC / "sourcemaps"
 RUST_MINIDUMP = FIXTURES / "rust-minidump/testdata"
