@@ -6,16 +6,19 @@ says (``admin`` for tokens, keys and settings). Scopes are levels: admin > write
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
+import asyncpg
 from litestar.connection import ASGIConnection
 from litestar.handlers.base import BaseRouteHandler
 
 from server.db import tokens
-from server.errors import Forbidden, Unauthorized
+from server.errors import Forbidden, Unauthorized, Unavailable
 
 LEVELS = {"read": 0, "write": 1, "admin": 2}
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+DATABASE_SECONDS = 5.0  # a token check waits no longer for the database, then 503
 
 
 async def require_token(connection: ASGIConnection, handler: BaseRouteHandler) -> None:
@@ -23,7 +26,12 @@ async def require_token(connection: ASGIConnection, handler: BaseRouteHandler) -
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise Unauthorized("send an API token as 'Authorization: Bearer <token>' (crashdesk token create ORG)")
-    found = await tokens.authenticate(connection.app.state.pool, token.strip())
+    try:
+        async with asyncio.timeout(DATABASE_SECONDS):
+            found = await tokens.authenticate(connection.app.state.pool, token.strip())
+    except (TimeoutError, OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+        # A fixed query on the token table: any failure means the database cannot answer now.
+        raise Unavailable("the database is unavailable; retry shortly") from exc
     if found is None:
         raise Unauthorized("unknown API token")
     if isinstance(found, tokens.Refused):
