@@ -149,8 +149,10 @@ def cmd_worker(args: argparse.Namespace, settings: Settings) -> None:
         gc.freeze()  # as in serve: keep long-lived start-up objects out of every collection
         await asyncio.gather(*(Processor(url, settings, f"worker-{os.getpid()}-{n}").run() for n in range(args.concurrency)))
 
+    import uvloop  # as serve's loop: asyncpg does less work per round trip on it
+
     with database_url(settings, create=True) as url:
-        asyncio.run(run(url))
+        uvloop.run(run(url))
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,7 +1,7 @@
 """Status changes that events bring: regressions of resolved clusters, ends of ignores.
 
-Only clusters that are resolved or ignored are read (one locked query per batch), so a
-batch of events for unresolved clusters costs one cheap lookup. The decisions are the
+Only clusters that are resolved or ignored are read and locked, and only when the release
+stage's counting statement reported some, so a batch for unresolved clusters costs nothing here. The decisions are the
 pure rules of ``kb_link.resolution``.
 """
 
@@ -25,10 +25,13 @@ _REOPENED: dict[str, Any] = {
 }
 
 
-async def judge_batch(conn: asyncpg.Connection, batch: list[Work], known: dict[int, Any], now: dt.datetime) -> None:
+async def judge_batch(
+    conn: asyncpg.Connection, batch: list[Work], known: dict[int, Any], now: dt.datetime, flagged: set[int]
+) -> None:
+    """``flagged``: clusters reached by new events that were resolved or ignored."""
     arrivals: dict[int, list[Work]] = defaultdict(list)
     for w in batch:
-        if w.cluster_id is not None and w.previous_cluster_id != w.cluster_id:
+        if w.cluster_id in flagged and w.previous_cluster_id != w.cluster_id:
             arrivals[w.cluster_id].append(w)
     if not arrivals:
         return

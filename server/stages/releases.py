@@ -18,6 +18,7 @@ import msgspec
 
 from kb_link.versions import Version, parse
 from server.db import releases as releases_sql
+from server.db import resolution as resolution_sql
 from server.services.resolution import assign_next_release
 from server.stages.work import Work
 
@@ -78,8 +79,9 @@ async def releases_of(conn: asyncpg.Connection, batch: list[Work], cache: Releas
     return out
 
 
-async def count_batch(conn: asyncpg.Connection, batch: list[Work], known: dict[int, KnownRelease]) -> None:
-    """Add events, users, environments and clusters per release.
+async def count_batch(conn: asyncpg.Connection, batch: list[Work], known: dict[int, KnownRelease]) -> set[int]:
+    """Add events, users, environments and clusters per release; return the clusters the batch's
+    new events reached that are resolved or ignored (in the same round trip), for the judge.
 
     An event counts toward its release once, on its first processing; an event that
     moved to another cluster on a later processing moves its release-cluster count
@@ -107,14 +109,17 @@ async def count_batch(conn: asyncpg.Connection, batch: list[Work], known: dict[i
             stat = per_cluster.setdefault((release.id, w.cluster_id), [0, when, when])
             stat[0] += 1
             stat[1], stat[2] = min(stat[1], when), max(stat[2], when)
-    if totals:
-        await releases_sql.add_batch(
-            conn,
-            [(rid, n, a, b) for rid, (n, a, b) in totals.items()],
-            sorted(environments),
-            sorted(users),
-            [(rid, cid, n, a, b) for (rid, cid), (n, a, b) in per_cluster.items()],
-        )
+    arrivals = sorted({w.cluster_id for w in batch if w.cluster_id is not None and w.previous_cluster_id != w.cluster_id})
+    if not totals:
+        return await resolution_sql.not_unresolved(conn, arrivals) if arrivals else set()
+    return await releases_sql.add_batch(
+        conn,
+        [(rid, n, a, b) for rid, (n, a, b) in totals.items()],
+        sorted(environments),
+        sorted(users),
+        [(rid, cid, n, a, b) for (rid, cid), (n, a, b) in per_cluster.items()],
+        arrivals,
+    )
 
 
 async def release_batch(conn: asyncpg.Connection, batch: list[Work], cache: ReleaseCache, now: dt.datetime) -> None:
@@ -122,5 +127,6 @@ async def release_batch(conn: asyncpg.Connection, batch: list[Work], cache: Rele
     from server.stages.regressions import judge_batch
 
     known = await releases_of(conn, batch, cache)
-    await count_batch(conn, batch, known)
-    await judge_batch(conn, batch, known, now)
+    flagged = await count_batch(conn, batch, known)
+    if flagged:
+        await judge_batch(conn, batch, known, now, flagged)
