@@ -9,6 +9,7 @@ from typing import Any
 import msgspec
 
 from server.db import tenancy
+from server.errors import Invalid
 from server.services import tokens
 from server.settings import Settings
 
@@ -57,8 +58,15 @@ def cmd_list(args: argparse.Namespace, settings: Settings) -> None:
 def cmd_revoke(args: argparse.Namespace, settings: Settings) -> None:
     from server.cli import _emit
 
-    done: tokens.TokenOut = _run(args, settings, lambda conn, org: tokens.revoke(conn, org, args.token_id))
+    done: tokens.TokenOut = _run(args, settings, lambda conn, org: tokens.revoke(conn, org, _token_id(args.token_id)))
     _emit(args, msgspec.to_builtins(done), f"token {done.id} revoked")
+
+
+def _token_id(text: str) -> int:
+    """Checked after the database is found, so a wrong data folder is reported first."""
+    if not text.isdigit() or int(text) >= 2**63:
+        raise Invalid(f"token id {text!r} is not a number (see 'crashdesk token list ORG')", "token_id")
+    return int(text)
 
 
 def register(sub: Any) -> None:
@@ -80,4 +88,4 @@ def register(sub: Any) -> None:
     p.add_argument("--label", default="")
     add("list", cmd_list, "list tokens with scopes, expiry and last use")
     p = add("revoke", cmd_revoke, "revoke a token at once")
-    p.add_argument("token_id", type=int)
+    p.add_argument("token_id", help="the id 'crashdesk token list' shows")
