@@ -13,6 +13,7 @@ import threading
 import time
 import uuid
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import asyncpg
 import httpx
@@ -74,7 +75,7 @@ async def _stored(url: str) -> set[str]:
 
 def test_database_outage_answers_503_then_recovers_losing_nothing(make_database, pg_admin_url: str, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     url = make_database()
-    name = url.rsplit("/", 1)[1].split("?")[0]
+    name = urlsplit(url).path.lstrip("/")  # the embedded server's URL carries ?host=/path/with/slashes
     env = {"CRASHDESK_DATABASE_WAIT_SECONDS": "2", "CRASHDESK_KEY_CACHE_SECONDS": "0.5"}
     with running_server(url, tmp_path, env=env) as server:
         project = Project(server, "outage-org", "app")
