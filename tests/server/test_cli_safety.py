@@ -16,7 +16,7 @@ import pytest
 
 from server.cli import main
 from tests.server.test_settings import commands
-from tests.support import CRASHDESK, REPO, cli, free_port
+from tests.support import CRASHDESK, REPO, cli, free_port, running_server, wait_until
 
 CREATORS = {"serve", "worker", "migrate", "demo"}  # the only commands that may create a data folder
 USERS = sorted(set(commands()) - CREATORS)
@@ -82,3 +82,20 @@ def test_first_run_on_a_terminal_shows_the_secrets_and_writes_no_file(make_datab
     assert f"Authorization: Bearer {token}" in text, "the next step is ready to paste"
     assert "sentry_sdk.capture_message" in text
     assert not (tmp_path / "data" / "first-run-secrets.txt").exists()
+
+
+def test_the_printed_next_step_sends_an_event_and_shows_its_cluster(make_database, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """The two lines the first start prints, pasted into a shell as they are (curl reads the secrets file)."""
+    with running_server(make_database(), tmp_path) as server:
+        log = server.log()
+        send = log.split("Send a test event:\n")[1].splitlines()[0].strip()
+        look = log.split("Then open its cluster:\n")[1].splitlines()[0].strip()
+        assert look.startswith("curl ") and "first-run-secrets.txt" in look
+        sent = subprocess.run(["bash", "-c", send], capture_output=True, text=True, timeout=60)
+        assert sent.returncode == 0, sent.stderr
+
+        def cluster_listed() -> bool:
+            out = subprocess.run(["bash", "-c", look + " --silent --fail"], capture_output=True, text=True, timeout=30)
+            return out.returncode == 0 and '"title":"Hello from Crashdesk"' in out.stdout
+
+        wait_until(cluster_listed, timeout=30)
