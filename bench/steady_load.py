@@ -21,52 +21,23 @@ import contextlib
 import json
 import os
 import shlex
-import signal
 import statistics
 import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import asyncpg
-import httpx
 import psutil
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _server import fresh_database, free_port, local_postgres  # noqa: E402
+from _server import fresh_database, free_port, local_postgres, serve  # noqa: E402
 from ingest_load import machine_busy, tree_cpu  # noqa: E402
 from processing_drain import CORPUS, _backends, _cpu, _create_org, checkout, corpus_payloads, run_cli  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
 PLACEHOLDER = b"e" * 32
-
-
-@contextlib.contextmanager
-def serve(tree: Path, db: str, port: int) -> Iterator[subprocess.Popen[bytes]]:
-    env = {**os.environ, "DATABASE_URL": db, "PYTHONPATH": str(tree), "CRASHDESK_PUBLIC_URL": f"http://127.0.0.1:{port}"}
-    env.pop("SENTRY_DSN", None)
-    proc = subprocess.Popen([sys.executable, "-m", "server.cli", "serve", "--port", str(port), "--log-level", "warning"],
-                            env=env, cwd=tree, stdout=subprocess.DEVNULL, start_new_session=True)
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            with contextlib.suppress(httpx.HTTPError):
-                if httpx.get(f"http://127.0.0.1:{port}/api/0/health", timeout=2).status_code == 200:
-                    break
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise SystemExit("crashdesk serve did not start")
-            time.sleep(0.2)
-        yield proc
-    finally:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
 
 
 def request_templates(port: int, project_id: int, key: str) -> list[bytes]:
@@ -84,11 +55,14 @@ def request_templates(port: int, project_id: int, key: str) -> list[bytes]:
 
 
 class Load:
-    """An open-loop sender over keep-alive connections (a new one when all are busy)."""
+    """An open-loop sender over keep-alive connections (a new one when all are busy, up to a cap;
+    past it a request waits for a free connection, and the wait counts in its latency)."""
 
-    def __init__(self, port: int, templates: list[bytes], rate: float, duration: float, probe_every: int) -> None:
+    def __init__(self, port: int, templates: list[bytes], rate: float, duration: float, probe_every: int,
+                 max_connections: int) -> None:
         self.port, self.templates, self.rate, self.duration, self.probe_every = port, templates, rate, duration, probe_every
-        self.idle: list[tuple[asyncio.StreamReader, asyncio.StreamWriter]] = []
+        self.idle: asyncio.Queue[tuple[asyncio.StreamReader, asyncio.StreamWriter]] = asyncio.Queue()
+        self.max_connections = max_connections
         self.opened = 0
         self.latencies: list[float] = []
         self.statuses: dict[int, int] = {}
@@ -99,13 +73,15 @@ class Load:
         try:
             await self._send(n, event_id, sent)
         except (OSError, asyncio.IncompleteReadError, ValueError):
-            self.statuses[-1] = self.statuses.get(-1, 0) + 1  # -1: the connection failed
+            self.statuses[-1] = self.statuses.get(-1, 0) + 1  # -1: the connection failed; it is dropped
+            self.opened -= 1
 
     async def _send(self, n: int, event_id: str, sent: float) -> None:
-        conn = self.idle.pop() if self.idle else None
-        if conn is None:
-            conn = await asyncio.open_connection("127.0.0.1", self.port)
+        if self.idle.empty() and self.opened < self.max_connections:
             self.opened += 1
+            conn = await asyncio.open_connection("127.0.0.1", self.port)
+        else:
+            conn = await self.idle.get()
         reader, writer = conn
         raw = self.templates[n % len(self.templates)].replace(PLACEHOLDER, event_id.encode())
         writer.write(raw)
@@ -114,7 +90,7 @@ class Load:
         length = next((int(line.split(b":", 1)[1]) for line in head.split(b"\r\n") if line.lower().startswith(b"content-length:")), 0)
         await reader.readexactly(length)
         done = time.monotonic()
-        self.idle.append(conn)
+        self.idle.put_nowait(conn)
         self.latencies.append(done - sent)
         self.statuses[status] = self.statuses.get(status, 0) + 1
         if status == 200 and n % self.probe_every == 0:
@@ -135,8 +111,8 @@ class Load:
             tasks.add(task)
             task.add_done_callback(tasks.discard)
         await asyncio.gather(*tasks, return_exceptions=True)
-        for _, writer in self.idle:
-            writer.close()
+        while not self.idle.empty():
+            self.idle.get_nowait()[1].close()
 
 
 async def watch(db: str, project_id: int, load: Load, poll: float, stopped: list[float],
@@ -214,9 +190,9 @@ def one_run(tree: Path, admin: str | None, args: argparse.Namespace) -> dict:
         run_cli(tree, db, "migrate")
         made = json.loads(run_cli(tree, db, "createproject", "bench", "steady", "--json", *_create_org(tree)).strip().splitlines()[-1])
         port = free_port()
-        with serve(tree, db, port) as server:
+        with serve(db, port, tree=tree) as server:
             load = Load(port, request_templates(port, made["project_id"], made["public_key"]), args.rate, args.duration,
-                        args.probe_every)
+                        args.probe_every, args.connections)
             return asyncio.run(_measure(db, int(made["project_id"]), load, server, args.poll_ms / 1000))
 
 
@@ -225,7 +201,8 @@ def report(name: str, r: dict) -> str:
     tail = b[-10:] or [0]
     return (
         f"{name}: sent {r['sent']} in {r['elapsed']:.1f}s ({r['sent'] / r['elapsed']:.0f}/s, sender at most {r['late'] * 1000:.0f} ms"
-        f" behind schedule, {r['connections']} connections), answers {r['statuses']}, 200 latency p50 {r['p50'] * 1000:.1f}"
+        f" behind schedule, {r['connections']} connections), answers {r['statuses']} (-1: connection failed; 413: the few"
+        f" corpus events over the 1 MiB event limit), 200 latency p50 {r['p50'] * 1000:.1f}"
         f" ms p99 {r['p99'] * 1000:.1f} ms\n"
         f"  backlog (pending, each second): {b}\n"
         f"  backlog trend {r['slope']:+.1f} events/s (flat is ~0; growing means processing falls behind), last 10 s mean"
@@ -243,6 +220,7 @@ def main() -> None:
     ap.add_argument("--duration", type=float, default=60.0, help="seconds of load")
     ap.add_argument("--probe-every", type=int, default=10, help="every n-th event is timed to its cluster")
     ap.add_argument("--poll-ms", type=float, default=20.0, help="how often probes are looked for (adds up to this to each)")
+    ap.add_argument("--connections", type=int, default=64, help="most client connections (SDKs in many apps)")
     ap.add_argument("--compare", metavar="REF", help="first run the same load on the code at this git ref")
     ap.add_argument("--database-url", help="admin URL of a PostgreSQL server (default: 127.0.0.1:5432, else embedded)")
     args = ap.parse_args()

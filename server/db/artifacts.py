@@ -199,19 +199,24 @@ async def set_missing(conn: asyncpg.Connection, rows: Sequence[tuple[int, Sequen
         )
 
 
-async def cfi_for(conn: asyncpg.Connection, wanted: Sequence[tuple[int, str]]) -> dict[tuple[int, str], bytes]:
-    """Newest non-empty STACK CFI text by (project id, debug id); one round trip."""
+async def cfi_objects(conn: asyncpg.Connection, wanted: Sequence[tuple[int, str]]) -> dict[tuple[int, str], tuple[int, int]]:
+    """(object id, CFI size) of the newest object with STACK CFI, by (project id, debug id); no bytes."""
     if not wanted:
         return {}
     rows = await conn.fetch(
-        "SELECT DISTINCT ON (o.project_id, o.debug_id) o.project_id, o.debug_id, o.cfi"
+        "SELECT DISTINCT ON (o.project_id, o.debug_id) o.project_id, o.debug_id, o.id, octet_length(o.cfi) AS size"
         " FROM unnest($1::bigint[], $2::text[]) AS w(p, d)"
         " JOIN artifact_objects o ON o.project_id = w.p AND o.debug_id = w.d AND octet_length(o.cfi) > 0"
         " ORDER BY o.project_id, o.debug_id, o.id DESC",
         [w[0] for w in wanted],
         [w[1] for w in wanted],
     )
-    return {(r["project_id"], r["debug_id"]): r["cfi"] for r in rows}
+    return {(r["project_id"], r["debug_id"]): (r["id"], r["size"]) for r in rows}
+
+
+async def cfi_texts(conn: asyncpg.Connection, object_ids: Sequence[int]) -> dict[int, bytes]:
+    rows = await conn.fetch("SELECT id, cfi FROM artifact_objects WHERE id = ANY($1::bigint[])", list(object_ids))
+    return {r["id"]: r["cfi"] for r in rows}
 
 
 async def minidumps(conn: asyncpg.Connection, wanted: Sequence[tuple[int, str, str | None]]) -> dict[tuple[int, str], bytes]:

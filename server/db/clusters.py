@@ -90,8 +90,12 @@ async def lock_hashes(conn: asyncpg.Connection, project_id: int, hashes: Iterabl
         )
 
 
-async def has_fingerprints(conn: Conn, cluster_id: int) -> bool:
-    return bool(await conn.fetchval("SELECT EXISTS (SELECT 1 FROM cluster_fingerprints WHERE cluster_id = $1)", cluster_id))
+async def with_fingerprints(conn: Conn, cluster_ids: Sequence[int]) -> set[int]:
+    """Those of ``cluster_ids`` that own a hash (a regrouped event may take back only the others)."""
+    rows = await conn.fetch(
+        "SELECT DISTINCT cluster_id FROM cluster_fingerprints WHERE cluster_id = ANY($1::bigint[])", list(cluster_ids)
+    )
+    return {r["cluster_id"] for r in rows}
 
 
 async def clear_grouping(conn: asyncpg.Connection, project_id: int) -> int:
@@ -107,7 +111,7 @@ async def clear_grouping(conn: asyncpg.Connection, project_id: int) -> int:
 
 
 async def candidates(conn: Conn, project_id: int, keys: Sequence[str], per_key: int) -> list[tuple[int, bytes]]:
-    """(cluster, signature) of the newest ``per_key`` clusters for each key, merges resolved."""
+    """(cluster, signature) of the newest ``per_key`` clusters for any of ``keys``, merges resolved, newest first."""
     rows = await conn.fetch(
         "SELECT DISTINCT ON (t.id) t.id, t.signature FROM unnest($2::text[]) AS q(key)"
         " CROSS JOIN LATERAL (SELECT k.cluster_id FROM cluster_candidate_keys k"
@@ -121,6 +125,24 @@ async def candidates(conn: Conn, project_id: int, keys: Sequence[str], per_key: 
     )
     rows = sorted(rows, key=lambda r: -r["id"])
     return [(r["id"], r["signature"]) for r in rows]
+
+
+async def candidates_by_key(conn: Conn, project_id: int, keys: Sequence[str], per_key: int) -> dict[str, list[tuple[int, bytes]]]:
+    """key -> (cluster, signature) of its newest ``per_key`` clusters, merges resolved; one query for a batch."""
+    rows = await conn.fetch(
+        "SELECT q.key, t.id, t.signature FROM unnest($2::text[]) AS q(key)"
+        " CROSS JOIN LATERAL (SELECT k.cluster_id FROM cluster_candidate_keys k"
+        "   WHERE k.project_id = $1 AND k.key = q.key ORDER BY k.cluster_id DESC LIMIT $3) k"
+        " JOIN clusters c ON c.id = k.cluster_id"
+        " JOIN clusters t ON t.id = COALESCE(c.merged_into, c.id)",
+        project_id,
+        list(keys),
+        per_key,
+    )
+    out: dict[str, list[tuple[int, bytes]]] = {}
+    for r in rows:
+        out.setdefault(r["key"], []).append((r["id"], r["signature"]))
+    return out
 
 
 async def create_cluster(
@@ -149,6 +171,28 @@ async def create_cluster(
             signature,
         )
     )
+
+
+async def reserve_cluster_ids(conn: asyncpg.Connection, n: int) -> list[int]:
+    """``n`` new cluster ids, ascending, so a batch can decide before it inserts (unused ones are gaps)."""
+    if n <= 0:
+        return []
+    rows = await conn.fetch(
+        "SELECT nextval(pg_get_serial_sequence('clusters', 'id')) AS id FROM generate_series(1, $1)", n
+    )
+    return sorted(r["id"] for r in rows)
+
+
+async def insert_clusters(conn: asyncpg.Connection, rows: Sequence[tuple[Any, ...]]) -> None:
+    """rows: (id from ``reserve_cluster_ids``, project_id, title, culprit, level, platform, seen, config_id, signature)."""
+    if rows:
+        await conn.execute(
+            "INSERT INTO clusters (id, project_id, title, culprit, level, platform, first_seen, last_seen, config_id, signature)"
+            " OVERRIDING SYSTEM VALUE"
+            " SELECT i, p, t, cu, l, pl, s, s, cf, sg FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::text[],"
+            "   $5::text[], $6::text[], $7::timestamptz[], $8::text[], $9::bytea[]) AS u(i, p, t, cu, l, pl, s, cf, sg)",
+            *(list(col) for col in zip(*rows)),
+        )
 
 
 async def add_fingerprints(conn: asyncpg.Connection, rows: Sequence[tuple[int, str, int, str, str, float | None]]) -> None:

@@ -149,8 +149,10 @@ async def add_batch(
     environments: Sequence[tuple[int, str]],
     users: Sequence[tuple[int, str]],
     clusters: Sequence[tuple[int, int, int, dt.datetime, dt.datetime]],
-) -> None:
-    """One batch's counts in one statement (a round trip and one row version per release).
+    arrivals: Sequence[int],
+) -> set[int]:
+    """One batch's counts in one statement (a round trip and one row version per release);
+    returns which of ``arrivals`` (clusters the batch's new events reached) are not unresolved.
 
     totals: (release_id, events, first, last) for every release the batch touched;
     environments: (release_id, environment); users: (release_id, user_key), a user new to a
@@ -158,7 +160,7 @@ async def add_batch(
     last), a cluster new to a release adds one to its cluster_count.
     """
     totals, users, clusters = sorted(totals), sorted(set(users)), sorted(clusters)
-    await conn.execute(
+    rows = await conn.fetch(
         "WITH t AS (SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::timestamptz[], $4::timestamptz[]) AS t(id, n, a, b)),"
         " e AS (SELECT rid, array_agg(DISTINCT env) AS envs FROM unnest($5::bigint[], $6::text[]) AS x(rid, env) GROUP BY rid),"
         " u AS (INSERT INTO release_users (release_id, user_key) SELECT * FROM unnest($7::bigint[], $8::text[])"
@@ -170,20 +172,23 @@ async def add_batch(
         "    last_seen = GREATEST(release_clusters.last_seen, EXCLUDED.last_seen)"
         "   RETURNING release_id, (xmax = 0) AS inserted),"
         " nu AS (SELECT release_id, count(*) AS n FROM u GROUP BY release_id),"
-        " nc AS (SELECT release_id, count(*) AS n FROM c WHERE inserted GROUP BY release_id)"
-        " UPDATE releases r SET event_count = r.event_count + t.n,"
+        " nc AS (SELECT release_id, count(*) AS n FROM c WHERE inserted GROUP BY release_id),"
+        " up AS (UPDATE releases r SET event_count = r.event_count + t.n,"
         "  first_event = LEAST(r.first_event, t.a), last_event = GREATEST(r.last_event, t.b),"
         "  user_count = r.user_count + COALESCE(nu.n, 0), cluster_count = r.cluster_count + COALESCE(nc.n, 0),"
         "  environments = CASE WHEN e.envs IS NULL OR e.envs <@ r.environments THEN r.environments"
         "   ELSE ARRAY(SELECT DISTINCT x FROM unnest(r.environments || e.envs) x ORDER BY x) END"
         " FROM t LEFT JOIN e ON e.rid = t.id LEFT JOIN nu ON nu.release_id = t.id LEFT JOIN nc ON nc.release_id = t.id"
-        " WHERE r.id = t.id",
+        " WHERE r.id = t.id RETURNING r.id)"
+        " SELECT id FROM clusters WHERE id = ANY($14::bigint[]) AND status <> 'unresolved'",
         [r[0] for r in totals], [r[1] for r in totals], [r[2] for r in totals], [r[3] for r in totals],
         [r[0] for r in environments], [r[1] for r in environments],
         [r[0] for r in users], [r[1] for r in users],
         [r[0] for r in clusters], [r[1] for r in clusters], [r[2] for r in clusters], [r[3] for r in clusters],
         [r[4] for r in clusters],
+        list(arrivals),
     )
+    return {r["id"] for r in rows}
 
 
 async def recount_clusters(conn: asyncpg.Connection, cluster_ids: Sequence[int]) -> None:

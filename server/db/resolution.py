@@ -46,6 +46,11 @@ async def state(conn: Conn, project_id: int, cluster_id: int, *, lock: bool = Fa
     )
 
 
+async def not_unresolved(conn: asyncpg.Connection, cluster_ids: Sequence[int]) -> set[int]:
+    rows = await conn.fetch("SELECT id FROM clusters WHERE id = ANY($1::bigint[]) AND status <> 'unresolved'", list(cluster_ids))
+    return {r["id"] for r in rows}
+
+
 async def states_to_check(conn: asyncpg.Connection, cluster_ids: Sequence[int]) -> list[Any]:
     """Clusters of a batch whose status a new event may change (resolved or ignored), locked."""
     return await conn.fetch(

@@ -7,14 +7,14 @@ from litestar.exceptions import HTTPException
 from litestar.logging.config import LoggingConfig
 
 from server.errors import CrashdeskError
-from server.sentry_api import orgs, scope, uploads
+from server.sentry_api import orgs, releases, scope, uploads
 from server.settings import Settings
 
 
 def create_app(settings: Settings) -> Litestar:
     """Shares the main app's pool: ``server.app`` sets ``state.pool`` in its lifespan."""
     return Litestar(
-        route_handlers=[orgs.OrganizationController, uploads.controller(settings)],
+        route_handlers=[orgs.OrganizationController, releases.SentryReleaseController, uploads.controller(settings)],
         exception_handlers={CrashdeskError: scope.error_response, HTTPException: scope.error_response},
         openapi_config=None,
         debug=False,

@@ -11,6 +11,7 @@ from litestar.datastructures import UploadFile
 
 from server import artifacts
 from server.api.auth import require_token
+from server.db import tenancy
 from server.errors import Invalid
 from server.sentry_api import scope
 from server.services import sentry_uploads as uploads
@@ -62,6 +63,16 @@ def controller(settings: Settings) -> type[Controller]:
             if not body.projects:
                 raise Invalid("name at least one project ('projects': [slug, ...])", "projects")
             projects = await scope.projects(request, org, body.projects)
+            return await uploads.assemble_bundle(request.app.state.pool, o.id, projects, body, limit)
+
+        @post("/api/0/organizations/{org:str}/releases/{version:str}/assemble/", status_code=200)
+        async def assemble_release_files(self, request: Request[Any, Any, Any], org: str, version: str) -> uploads.AssembleOut:
+            """Older sentry-cli's chunked release files: the same zip, the release named by the path."""
+            o = await scope.organization(request, org)
+            body: uploads.BundleIn = _decode(await request.body(), uploads.BundleIn)
+            projects = await scope.projects(request, org, body.projects) if body.projects else \
+                await tenancy.projects_of(request.app.state.pool, o.id)
+            body = msgspec.structs.replace(body, version=version)
             return await uploads.assemble_bundle(request.app.state.pool, o.id, projects, body, limit)
 
         @post("/api/0/projects/{org:str}/{project:str}/files/difs/assemble/", status_code=200)

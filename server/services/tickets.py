@@ -18,8 +18,8 @@ from dedupe.ticket_match import detect_language, join_target
 from dedupe.traces import groupings
 from server.db import clusters as clusters_sql
 from server.db import tickets as tickets_sql
-from server.db.tenancy import project_in_org
 from server.db.search import Conn
+from server.db.tenancy import project_in_org
 from server.errors import Invalid, NotFound
 from server.services import cursor
 from server.services.ticket_lookup import _config, describe, gather
@@ -145,7 +145,11 @@ async def set_cluster(pool: Conn, organization_id: int, project_id: int, ticket_
             await tickets_sql.set_cluster(conn, project_id, ticket_id, target, source,
                                           msgspec.to_builtins(match) if match else None)
         if data.article_id is not None:
+            from server.services import articles
+
+            await articles.get(conn, organization_id, data.article_id)  # 404 unless this organization's
             await tickets_sql.set_article(conn, project_id, ticket_id, data.article_id)
+            await articles.reindex(conn, [data.article_id])  # the customer's words now find the article
         row = await tickets_sql.get_ticket(conn, project_id, ticket_id)
     return _out(row)
 

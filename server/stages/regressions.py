@@ -1,7 +1,7 @@
 """Status changes that events bring: regressions of resolved clusters, ends of ignores.
 
-Only clusters that are resolved or ignored are read (one locked query per batch), so a
-batch of events for unresolved clusters costs one cheap lookup. The decisions are the
+Only clusters that are resolved or ignored are read and locked, and only when the release
+stage's counting statement reported some, so a batch for unresolved clusters costs nothing here. The decisions are the
 pure rules of ``kb_link.resolution``.
 """
 
@@ -17,6 +17,7 @@ from kb_link.resolution import IgnoreUntil, ReleaseRef, ignore_over, is_next_rel
 from kb_link.versions import parse
 from server.db import resolution as resolution_sql
 from server.db.resolution import Activity
+from server.services import cluster_events
 from server.stages.work import Work
 
 _REOPENED: dict[str, Any] = {
@@ -25,10 +26,13 @@ _REOPENED: dict[str, Any] = {
 }
 
 
-async def judge_batch(conn: asyncpg.Connection, batch: list[Work], known: dict[int, Any], now: dt.datetime) -> None:
+async def judge_batch(
+    conn: asyncpg.Connection, batch: list[Work], known: dict[int, Any], now: dt.datetime, flagged: set[int]
+) -> None:
+    """``flagged``: clusters reached by new events that were resolved or ignored."""
     arrivals: dict[int, list[Work]] = defaultdict(list)
     for w in batch:
-        if w.cluster_id is not None and w.previous_cluster_id != w.cluster_id:
+        if w.cluster_id in flagged and w.previous_cluster_id != w.cluster_id:
             arrivals[w.cluster_id].append(w)
     if not arrivals:
         return
@@ -75,6 +79,7 @@ async def _judge_resolved(
             continue
         name = w.event.release if w.event else None
         await resolution_sql.write_state(conn, state["id"], **_REOPENED, regressed_in_release=name, regressed_at=w.when)
+        await cluster_events.cluster_regressed(conn, state["id"], name, now=w.when)  # webhooks, stale articles
         activity.append(Activity(state["id"], state["project_id"], "system", "regression", "resolved", "unresolved", name,
                                  {"resolved_in": state["resolved_in"], "event_id": w.event_id, "event_time": w.when.isoformat()}))
         break

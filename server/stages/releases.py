@@ -18,10 +18,12 @@ import msgspec
 
 from kb_link.versions import Version, parse
 from server.db import releases as releases_sql
+from server.db import resolution as resolution_sql
 from server.services.resolution import assign_next_release
 from server.stages.work import Work
 
 _CACHE_MAX = 20_000
+MAX_VERSION = 250  # as services.releases.MAX_VERSION
 
 
 class KnownRelease(msgspec.Struct, frozen=True):
@@ -66,8 +68,10 @@ async def releases_of(conn: asyncpg.Connection, batch: list[Work], cache: Releas
     """Release of each event (by row id), creating releases first named in this batch."""
     wanted: dict[int, set[str]] = defaultdict(set)
     for w in batch:
-        if w.event is not None and w.event.release and cache.get(w.project_id, w.event.release) is None:
-            wanted[w.project_id].add(w.event.release)
+        name = w.event.release if w.event is not None else None
+        # a name too long to be a release (the index could not hold it) stays on the event only
+        if name and len(name) <= MAX_VERSION and cache.get(w.project_id, name) is None:
+            wanted[w.project_id].add(name)
     await ensure_releases(conn, wanted, cache)
     out = {}
     for w in batch:
@@ -78,8 +82,9 @@ async def releases_of(conn: asyncpg.Connection, batch: list[Work], cache: Releas
     return out
 
 
-async def count_batch(conn: asyncpg.Connection, batch: list[Work], known: dict[int, KnownRelease]) -> None:
-    """Add events, users, environments and clusters per release.
+async def count_batch(conn: asyncpg.Connection, batch: list[Work], known: dict[int, KnownRelease]) -> set[int]:
+    """Add events, users, environments and clusters per release; return the clusters the batch's
+    new events reached that are resolved or ignored (in the same round trip), for the judge.
 
     An event counts toward its release once, on its first processing; an event that
     moved to another cluster on a later processing moves its release-cluster count
@@ -107,14 +112,17 @@ async def count_batch(conn: asyncpg.Connection, batch: list[Work], known: dict[i
             stat = per_cluster.setdefault((release.id, w.cluster_id), [0, when, when])
             stat[0] += 1
             stat[1], stat[2] = min(stat[1], when), max(stat[2], when)
-    if totals:
-        await releases_sql.add_batch(
-            conn,
-            [(rid, n, a, b) for rid, (n, a, b) in totals.items()],
-            sorted(environments),
-            sorted(users),
-            [(rid, cid, n, a, b) for (rid, cid), (n, a, b) in per_cluster.items()],
-        )
+    arrivals = sorted({w.cluster_id for w in batch if w.cluster_id is not None and w.previous_cluster_id != w.cluster_id})
+    if not totals:
+        return await resolution_sql.not_unresolved(conn, arrivals) if arrivals else set()
+    return await releases_sql.add_batch(
+        conn,
+        [(rid, n, a, b) for rid, (n, a, b) in totals.items()],
+        sorted(environments),
+        sorted(users),
+        [(rid, cid, n, a, b) for (rid, cid), (n, a, b) in per_cluster.items()],
+        arrivals,
+    )
 
 
 async def release_batch(conn: asyncpg.Connection, batch: list[Work], cache: ReleaseCache, now: dt.datetime) -> None:
@@ -122,5 +130,6 @@ async def release_batch(conn: asyncpg.Connection, batch: list[Work], cache: Rele
     from server.stages.regressions import judge_batch
 
     known = await releases_of(conn, batch, cache)
-    await count_batch(conn, batch, known)
-    await judge_batch(conn, batch, known, now)
+    flagged = await count_batch(conn, batch, known)
+    if flagged:
+        await judge_batch(conn, batch, known, now, flagged)

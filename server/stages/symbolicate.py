@@ -51,7 +51,7 @@ async def symbolicate_batch(conn: asyncpg.Connection, batch: list[Work], cache: 
 
     ``cache`` holds parsed artifacts across batches; the worker keeps one per process.
     """
-    await expand_minidumps(conn, batch)
+    await expand_minidumps(conn, batch, cache)
     jobs = [_Job(w, w.event) for w in batch if w.event is not None and needed_artifacts(w.event)]
     if not jobs:
         return
@@ -138,7 +138,7 @@ def _load(kind: str, data: bytes, name: str) -> ArtifactValue:
         return exc
 
 
-async def expand_minidumps(conn: asyncpg.Connection, batch: list[Work]) -> None:
+async def expand_minidumps(conn: asyncpg.Connection, batch: list[Work], cache: ArtifactCache | None = None) -> None:
     """Events that came as minidumps get their crash, threads and modules from the dump."""
     wanted: list[tuple[int, str, str | None]] = []
     for work in batch:
@@ -162,17 +162,36 @@ async def expand_minidumps(conn: asyncpg.Connection, batch: list[Work]) -> None:
                 work.notes.append(f"minidump attachment {mark['attachment']} not found; event kept without it")
             continue
         try:
-            cfi = await _unwind_rules(conn, work.project_id, data, work.event_id)
+            cfi = await _unwind_rules(conn, work.project_id, data, work.event_id, cache)
             work.event = await asyncio.to_thread(parse_minidump, data, event_id=work.event_id, base=work.event, cfi=cfi)
         except MinidumpError as exc:
             work.notes.append(f"minidump unreadable, event kept without it: {exc.reason}")
 
 
 
-async def _unwind_rules(conn: asyncpg.Connection, project_id: int, dump: bytes, event_id: str) -> dict[str, CfiTable]:
-    """STACK CFI of the dump's modules that uploaded debug files carry, parsed for the walk."""
+async def _unwind_rules(conn: asyncpg.Connection, project_id: int, dump: bytes, event_id: str,
+                        cache: ArtifactCache | None) -> dict[str, CfiTable]:
+    """STACK CFI of the dump's modules that uploaded debug files carry, indexed for the walk.
+
+    A big module's CFI takes a second or more to index, so tables stay in the worker's
+    artifact cache by object row (rows never change) and bytes are fetched only on a miss.
+    """
     ids = await asyncio.to_thread(module_debug_ids, dump, event_id)
-    texts = await artifacts_sql.cfi_for(conn, [(project_id, d) for d in dict.fromkeys(ids)])
-    if not texts:
-        return {}
-    return await asyncio.to_thread(lambda: {d: parse_cfi(t.decode("utf-8", "replace")) for (_, d), t in texts.items()})
+    found = await artifacts_sql.cfi_objects(conn, [(project_id, d) for d in dict.fromkeys(ids)])
+    tables: dict[str, CfiTable] = {}
+    missing: dict[int, tuple[str, int]] = {}
+    for (_, debug_id), (object_id, size) in found.items():
+        hit = cache.get(("c", object_id)) if cache is not None else None
+        if isinstance(hit, CfiTable):
+            tables[debug_id] = hit
+        else:
+            missing[object_id] = (debug_id, size)
+    if missing:
+        texts = await artifacts_sql.cfi_texts(conn, list(missing))
+        parsed = await asyncio.to_thread(lambda: {i: parse_cfi(t.decode("utf-8", "replace")) for i, t in texts.items()})
+        for object_id, table in parsed.items():
+            debug_id, size = missing[object_id]
+            tables[debug_id] = table
+            if cache is not None:
+                cache.put(("c", object_id), table, size)  # type: ignore[arg-type]  # a CfiTable beside parsed artifacts
+    return tables

@@ -42,11 +42,12 @@ def sentry_api(project: Project, path: str) -> str:
     return f"{project.server.base_url}/api/0{path}"
 
 
-def upload_bundle_by_chunks(project: Project, zip_bytes: bytes, projects: list[str] | None = None) -> dict:
+def upload_bundle_by_chunks(project: Project, zip_bytes: bytes, projects: list[str] | None = None,
+                            assemble: str = "/artifactbundle/assemble/") -> dict:
     """What sentry-cli does for an artifact bundle, by hand: assemble, send missing chunks, assemble."""
     checksum = hashlib.sha1(zip_bytes).hexdigest()
     body = {"checksum": checksum, "chunks": [checksum], "projects": projects or ["app"]}
-    url = sentry_api(project, f"/organizations/{project.org}/artifactbundle/assemble/")
+    url = sentry_api(project, f"/organizations/{project.org}{assemble}")
     first = httpx.post(url, json=body, headers=project.auth, timeout=30).json()
     assert first["state"] == "not_found" and first["missingChunks"] == [checksum], first
     r = httpx.post(sentry_api(project, f"/organizations/{project.org}/chunk-upload/"),

@@ -99,3 +99,14 @@ def test_the_printed_next_step_sends_an_event_and_shows_its_cluster(make_databas
             return out.returncode == 0 and '"title":"Hello from Crashdesk"' in out.stdout
 
         wait_until(cluster_listed, timeout=30)
+
+
+def test_a_data_folder_of_another_postgresql_version_is_refused_in_one_line(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    """pgserver's PostgreSQL 16 folders can't be opened by the embedded PostgreSQL 18: say so, don't crash."""
+    pgdata = tmp_path / "data" / "pgdata"
+    pgdata.mkdir(parents=True)
+    (pgdata / "PG_VERSION").write_text("16\n")
+    assert main(["migrate"], {"CRASHDESK_DATA_DIR": str(tmp_path / "data")}) == 2
+    err = capsys.readouterr().err
+    assert err == (f"crashdesk: {pgdata} holds a PostgreSQL 16 database, but the embedded PostgreSQL is 18: move it with "
+                   "pg_dump/pg_restore from a PostgreSQL 16 server, or set DATABASE_URL to one\n")

@@ -17,28 +17,25 @@ from server.worker import Processor
 _zstd = zstandard.ZstdCompressor(level=1)
 
 
-BUGS = (
-    ("LookupError", "order {n} not found in shard {h}", "app.orders", "load_order", "row = SHARDS[shard][order_id]"),
-    ("ValueError", "invalid literal for int() with base 10: '12,{n}'", "app.money", "parse_amount", "return int(text)"),
-)
+KINDS = ("Lookup", "Value", "Type", "Key", "Index", "Attribute", "Runtime", "Permission", "Timeout", "Connection")
 
 
 def _payload(bug: int, n: int) -> dict:
-    """Event ``n`` of one of two unrelated bugs, with ids in the message that vary."""
-    exc_type, message, module, function, line = BUGS[bug]
+    """Event ``n`` of bug ``bug`` (one of ten unrelated ones), with ids in the message that vary."""
+    kind = KINDS[bug]
     return {
         "platform": "python",
         "release": f"app@1.{n % 3}.0",
         "environment": "production",
         "user": {"id": f"u{n % 7}"},
         "exception": {"values": [{
-            "type": exc_type,
-            "value": message.format(n=1000 + n, h=hex(n * 977)),
+            "type": f"{kind}Error",
+            "value": f"{kind.lower()} {1000 + n} failed at {n * 977:#x}",
             "stacktrace": {"frames": [
                 {"module": "app.views", "function": "handle", "filename": "app/views.py", "lineno": 10, "in_app": True,
                  "context_line": "return dispatch(request)"},
-                {"module": module, "function": function, "filename": module.replace(".", "/") + ".py", "lineno": 3,
-                 "in_app": True, "context_line": line},
+                {"module": f"app.{kind.lower()}s", "function": f"check_{kind.lower()}", "lineno": 3, "in_app": True,
+                 "filename": f"app/{kind.lower()}s.py", "context_line": f"raise {kind}Error(state.{kind.lower()}_{bug})"},
             ]},
         }]},
     }
@@ -101,3 +98,43 @@ async def _race_once(conn, url: str, attempt: int) -> None:  # type: ignore[no-u
     assert [(r["release"], r["n"]) for r in per_release] == [("app@1.0.0", 14), ("app@1.1.0", 13), ("app@1.2.0", 13)]
     hashes = await conn.fetchval("SELECT count(*) FROM cluster_fingerprints WHERE project_id = $1", project_id)
     assert hashes == 2
+
+
+class _Counting:
+    """Counts the statements a connection sends (asyncpg's query logger)."""
+
+    def __init__(self, conn) -> None:  # type: ignore[no-untyped-def]
+        self.count = 0
+        conn.add_query_logger(self.log)
+
+    def log(self, record) -> None:  # type: ignore[no-untyped-def]
+        self.count += 1
+
+
+def test_a_batch_costs_the_same_round_trips_for_two_new_bugs_or_ten(make_database) -> None:  # type: ignore[no-untyped-def]
+    url = make_database()
+
+    async def run() -> None:
+        conn = await connect(url)
+        await migrate(conn)
+        proc = Processor(url, Settings(database_url=url), "counted")
+        work = await proc.connect()
+        try:
+            counts = []
+            for attempt, bugs in enumerate((3, 2, 10)):  # the first warms asyncpg's type cache
+                project_id = await tenancy.create_project(conn, "trips-org", f"app{attempt}")
+                await _insert(conn, project_id, [_payload(n % bugs, n) for n in range(20)])
+                counter = _Counting(work)
+                assert await proc.process_batch(work, 20) == 20
+                work.remove_query_logger(counter.log)
+                counts.append(counter.count)
+                clusters = await conn.fetchval(
+                    "SELECT count(*) FROM clusters WHERE project_id = $1 AND merged_into IS NULL", project_id
+                )
+                assert clusters == bugs
+            assert counts[1] == counts[2], f"statements per batch: {counts[1]} for 2 new bugs, {counts[2]} for 10"
+        finally:
+            await work.close()
+            await conn.close()
+
+    asyncio.run(run())

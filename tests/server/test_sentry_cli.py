@@ -124,6 +124,13 @@ def test_a_good_bundle_is_stored_in_each_named_project(project: Project) -> None
     assert [a["debug_id"] for a in _artifacts(project)] == ["11111111-2222-3333-4444-555555555555"]
 
 
+def test_older_clis_chunked_release_files_land_in_the_release(project: Project) -> None:
+    answer = upload_bundle_by_chunks(project, make_zip({"files/_/_/a.min.js": _JS}, {"files": _OK_FILES}),
+                                     assemble="/releases/shop@3.0/assemble/")
+    assert answer["state"] == "ok", answer
+    assert [a["name"] for a in _artifacts(project, "shop@3.0")] == ["~/a.min.js"]
+
+
 def test_chunks_are_checked_against_their_names_and_the_announced_limits(project: Project) -> None:
     options = httpx.get(sentry_api(project, f"/organizations/{project.org}/chunk-upload/"), headers=project.auth, timeout=10).json()
     assert options["chunkSize"] == 8 << 20 and options["chunksPerRequest"] == 64 and options["hashAlgorithm"] == "sha1"
@@ -140,6 +147,8 @@ def test_tenancy_and_auth_follow_sentry_conventions(project: Project, server) ->
     theirs = httpx.get(sentry_api(project, f"/projects/{other.org}/app/"), headers=project.auth, timeout=10)
     assert theirs.status_code == 404 and theirs.json()["detail"] == f"organization {other.org} not found"
     assert httpx.get(sentry_api(project, f"/organizations/{project.org}/"), timeout=10).status_code == 401
+    listed = httpx.get(sentry_api(project, f"/organizations/{project.org}/projects/?cursor=&anything=1"), headers=project.auth, timeout=10)
+    assert listed.status_code == 200 and [p["slug"] for p in listed.json()] == ["app"]  # Sentry ignores unknown parameters
     mine = httpx.get(sentry_api(project, f"/projects/{project.org}/app/"), headers=project.auth, timeout=10).json()
     assert mine["slug"] == "app" and mine["id"] == str(project.id)
     # Crashdesk's own routes keep numeric project ids: told apart by shape.
@@ -149,3 +158,25 @@ def test_tenancy_and_auth_follow_sentry_conventions(project: Project, server) ->
 def test_sentry_cli_refuses_a_path_prefix_so_routes_are_told_apart_by_shape(project: Project, tmp_path: Path) -> None:
     out = sentry_cli(project, "releases", "new", "v1", cwd=tmp_path, url=project.server.base_url + "/sentry/", check=False)
     assert out.returncode != 0 and "not on URL root" in out.stderr
+
+
+def test_legacy_release_file_upload_and_listing(project: Project) -> None:
+    url = sentry_api(project, f"/projects/{project.org}/app/releases/shop@4.0/files/")
+    r = httpx.post(url, files={"file": ("a.min.js", _JS, "application/javascript")}, data={"name": "~/static/a.min.js", "dist": "9"},
+                   headers=project.auth, timeout=10)
+    assert r.status_code == 201 and r.json()["name"] == "~/static/a.min.js", r.text
+    assert [(f["name"], f["dist"]) for f in httpx.get(url, headers=project.auth, timeout=10).json()] == [("~/static/a.min.js", "9")]
+    bad = httpx.post(url, files={"file": ("notes.txt", b"\x00\x01 not an artifact", "text/plain")}, headers=project.auth, timeout=10)
+    assert bad.status_code == 400 and "not recognised" in bad.json()["detail"]
+
+
+def test_a_debug_file_that_is_not_one_is_refused_and_not_stored(project: Project) -> None:
+    data = b"\x7fELF but truncated"
+    checksum = hashlib.sha1(data).hexdigest()
+    httpx.post(sentry_api(project, f"/organizations/{project.org}/chunk-upload/"),
+               files=[("file", (checksum, data, "application/octet-stream"))], headers=project.auth, timeout=10)
+    r = httpx.post(sentry_api(project, f"/projects/{project.org}/app/files/difs/assemble/"),
+                   json={checksum: {"name": "broken", "chunks": [checksum]}}, headers=project.auth, timeout=10)
+    answer = r.json()[checksum]
+    assert answer["state"] == "error" and "broken" in answer["detail"] and answer["dif"] is None
+    assert _artifacts(project) == []
