@@ -129,9 +129,11 @@ def terms(text: str, *, mode: Mode = "index", segment: Segment = "jieba") -> Ter
         singles = [t for t in out if len(t) == 1 and not t.isascii()]
         kept = [t for t in out if t not in singles]
         out = kept or out
+    # a lone "$" is a code-looking word with no letters: it must not become an empty term
+    out = [t for t in out if t]
     seen, split = Counter(out), Counter(parts)
-    only_parts = tuple(dict.fromkeys(p for p in parts if seen[p] == split[p]))
-    return Terms(tuple(out), tuple(dict.fromkeys(code)), only_parts)
+    only_parts = tuple(dict.fromkeys(p for p in parts if p and seen[p] == split[p]))
+    return Terms(tuple(out), tuple(dict.fromkeys(c for c in code if c)), only_parts)
 
 
 def query_terms(text: str, *, segment: Segment = "jieba") -> tuple[str, ...]:
