@@ -62,10 +62,14 @@ def cli(database_url: str, *args: str) -> str:
 
 
 @contextlib.contextmanager
-def serve(database_url: str, port: int, *args: str, env: dict[str, str] | None = None) -> Iterator[subprocess.Popen[bytes]]:
+def serve(database_url: str, port: int, *args: str, env: dict[str, str] | None = None,
+          tree: Path = REPO) -> Iterator[subprocess.Popen[bytes]]:
+    """``crashdesk serve`` of the code in ``tree`` (this checkout unless a bench compares another)."""
     full_env = {**os.environ, "DATABASE_URL": database_url, "CRASHDESK_PUBLIC_URL": f"http://127.0.0.1:{port}", **(env or {})}
+    if tree != REPO:
+        full_env["PYTHONPATH"] = str(tree)
     proc = subprocess.Popen([sys.executable, "-m", "server.cli", "serve", "--port", str(port), "--log-level", "warning", *args],
-                            env=full_env, cwd=REPO, stdout=subprocess.DEVNULL, start_new_session=True)
+                            env=full_env, cwd=tree, stdout=subprocess.DEVNULL, start_new_session=True)
     try:
         deadline = time.monotonic() + 60
         while True:

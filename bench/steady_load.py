@@ -21,52 +21,23 @@ import contextlib
 import json
 import os
 import shlex
-import signal
 import statistics
 import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import asyncpg
-import httpx
 import psutil
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _server import fresh_database, free_port, local_postgres  # noqa: E402
+from _server import fresh_database, free_port, local_postgres, serve  # noqa: E402
 from ingest_load import machine_busy, tree_cpu  # noqa: E402
 from processing_drain import CORPUS, _backends, _cpu, _create_org, checkout, corpus_payloads, run_cli  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
 PLACEHOLDER = b"e" * 32
-
-
-@contextlib.contextmanager
-def serve(tree: Path, db: str, port: int) -> Iterator[subprocess.Popen[bytes]]:
-    env = {**os.environ, "DATABASE_URL": db, "PYTHONPATH": str(tree), "CRASHDESK_PUBLIC_URL": f"http://127.0.0.1:{port}"}
-    env.pop("SENTRY_DSN", None)
-    proc = subprocess.Popen([sys.executable, "-m", "server.cli", "serve", "--port", str(port), "--log-level", "warning"],
-                            env=env, cwd=tree, stdout=subprocess.DEVNULL, start_new_session=True)
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            with contextlib.suppress(httpx.HTTPError):
-                if httpx.get(f"http://127.0.0.1:{port}/api/0/health", timeout=2).status_code == 200:
-                    break
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise SystemExit("crashdesk serve did not start")
-            time.sleep(0.2)
-        yield proc
-    finally:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
 
 
 def request_templates(port: int, project_id: int, key: str) -> list[bytes]:
@@ -219,7 +190,7 @@ def one_run(tree: Path, admin: str | None, args: argparse.Namespace) -> dict:
         run_cli(tree, db, "migrate")
         made = json.loads(run_cli(tree, db, "createproject", "bench", "steady", "--json", *_create_org(tree)).strip().splitlines()[-1])
         port = free_port()
-        with serve(tree, db, port) as server:
+        with serve(db, port, tree=tree) as server:
             load = Load(port, request_templates(port, made["project_id"], made["public_key"]), args.rate, args.duration,
                         args.probe_every, args.connections)
             return asyncio.run(_measure(db, int(made["project_id"]), load, server, args.poll_ms / 1000))

@@ -7,7 +7,8 @@ parser (``pg_trgm`` makes no trigrams of CJK text under the C locale):
 - text is NFKC-folded (full-width letters become ASCII) and stripped of accents;
 - a run of Chinese characters is segmented into words by jieba (``rjieba``, the
   maintained Rust port with the same dictionary); ``segment="bigram"`` gives overlapping
-  character bigrams instead, kept for comparison (``bench/search_quality.py``);
+  character bigrams instead and ``"both"`` indexes both, kept for comparison
+  (``bench/search_quality.py``);
 - an English word is lowercased and Snowball-stemmed (``crashes`` -> ``crash``);
 - a code name (``NullPointerException``, ``requests.ConnectionError``, ``on_create``,
   ``MainActivity.onCreate``) is kept whole, lowercased, and also split into its parts so
@@ -21,6 +22,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections import Counter
 from functools import lru_cache
 from typing import Literal
 
@@ -28,12 +30,14 @@ import msgspec
 import rjieba
 import Stemmer
 
-Segment = Literal["jieba", "bigram"]
+Segment = Literal["jieba", "bigram", "both"]
 Mode = Literal["index", "query"]
 
 MAX_TERM = 60
 _CJK = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
-_SCAN = re.compile(rf"(?P<cjk>[{_CJK}]+)|(?P<word>[A-Za-z_$][\w$]*(?:[.:]{{1,2}}[A-Za-z_$][\w$]*)*)|(?P<num>\d+(?:\.\d+)*)")
+_W = rf"[^\W{_CJK}]"  # a word character that is not Chinese: a code name ends where Chinese text starts
+_W0 = rf"[^\W\d{_CJK}]"
+_SCAN = re.compile(rf"(?P<cjk>[{_CJK}]+)|(?P<word>(?:{_W0}|\$)(?:{_W}|\$)*(?:[.:]{{1,2}}(?:{_W0}|\$)(?:{_W}|\$)*)*)|(?P<num>\d+(?:\.\d+)*)")
 _CAMEL = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|\d+")
 # Words too common to tell articles apart; Chinese single characters are dropped from
 # queries by the same rule unless nothing else is left.
@@ -47,10 +51,12 @@ _STEMMER = Stemmer.Stemmer("english")
 
 
 class Terms(msgspec.Struct, frozen=True):
-    """The terms of one text, in order (repeats kept, for term frequency), and its code names."""
+    """The terms of one text, in order (repeats kept, for term frequency), its code names, and the
+    terms that only come from splitting a code name (``connect`` of ``ConnectionError``)."""
 
     terms: tuple[str, ...]
     code: tuple[str, ...] = ()
+    parts: tuple[str, ...] = ()
 
 
 def fold(text: str) -> str:
@@ -74,18 +80,21 @@ def _is_code(word: str) -> bool:
     return any(c.isupper() for c in word[1:]) and any(c.islower() for c in word)
 
 
-def _word_terms(word: str, mode: Mode, out: list[str], code: list[str]) -> None:
+def _word_terms(word: str, mode: Mode, out: list[str], code: list[str], parts: list[str]) -> None:
     if _is_code(word):
         whole = word.lower()[:MAX_TERM].replace("$", "")
         code.append(whole)
         out.append(whole)
         for segment in re.split(r"[.:]+", word):
-            parts = [p.lower() for p in _CAMEL.findall(segment)]
-            if len(parts) > 1 or "_" in segment:
+            pieces = [p.lower() for p in _CAMEL.findall(segment)]
+            split: list[str] = []
+            if len(pieces) > 1 or "_" in segment:
                 seg = segment.lower().replace("$", "")
                 if seg and seg != whole:
-                    out.append(seg)
-            out.extend(_stem(p) for p in parts if p not in _EN_STOP and len(p) > 1)
+                    split.append(seg)
+            split.extend(_stem(p) for p in pieces if p not in _EN_STOP and len(p) > 1)
+            out.extend(split)
+            parts.extend(split)
         return
     low = word.lower()
     if low in _EN_STOP or len(low) < 2 and mode == "query":
@@ -94,11 +103,12 @@ def _word_terms(word: str, mode: Mode, out: list[str], code: list[str]) -> None:
 
 
 def _cjk_terms(run: str, mode: Mode, segment: Segment, out: list[str]) -> None:
-    if segment == "bigram":
+    if segment == "bigram" or (segment == "both" and mode == "index"):
         if len(run) == 1:
             out.append(run)
         out.extend(run[i : i + 2] for i in range(len(run) - 1))
-        return
+        if segment == "bigram":
+            return
     words = rjieba.cut_for_search(run) if mode == "index" else rjieba.cut(run)
     out.extend(w for w in words if w.strip() and w not in _ZH_STOP)
 
@@ -107,18 +117,23 @@ def terms(text: str, *, mode: Mode = "index", segment: Segment = "jieba") -> Ter
     """The search terms of ``text``; ``mode="index"`` adds finer Chinese sub-words for recall."""
     out: list[str] = []
     code: list[str] = []
+    parts: list[str] = []
     for m in _SCAN.finditer(fold(text)):
         if m.lastgroup == "cjk":
             _cjk_terms(m.group(), mode, segment, out)
         elif m.lastgroup == "word":
-            _word_terms(m.group(), mode, out, code)
+            _word_terms(m.group(), mode, out, code, parts)
         elif mode == "index" or len(m.group()) > 1:
             out.append(m.group()[:MAX_TERM])
     if mode == "query":
         singles = [t for t in out if len(t) == 1 and not t.isascii()]
         kept = [t for t in out if t not in singles]
         out = kept or out
-    return Terms(tuple(out), tuple(dict.fromkeys(code)))
+    # a lone "$" is a code-looking word with no letters: it must not become an empty term
+    out = [t for t in out if t]
+    seen, split = Counter(out), Counter(parts)
+    only_parts = tuple(dict.fromkeys(p for p in parts if p and seen[p] == split[p]))
+    return Terms(tuple(out), tuple(dict.fromkeys(c for c in code if c)), only_parts)
 
 
 def query_terms(text: str, *, segment: Segment = "jieba") -> tuple[str, ...]:

@@ -8,8 +8,8 @@ Three kinds of evidence, each scored in [0, 1] by a pure function here:
   by the query's own best score, so one threshold means the same for short and long
   tickets. Earlier tickets an agent confirmed count more.
 A cluster's score is its best evidence, raised a little when independent kinds agree.
-Listing a cluster needs ``KNOWN``; joining a ticket to it on POST needs ``JOIN`` (a
-wrong merge costs more than a missed one).
+Listing a cluster needs ``KNOWN``; joining a ticket to it on POST needs ``JOIN`` and a
+trace or error line (a wrong merge costs more than a missed one).
 """
 
 from __future__ import annotations
@@ -26,12 +26,16 @@ from dedupe.model import Signature
 
 KNOWN = 0.5
 """Best score from which the lookup answers ``known`` (tuned on the dev corpus; see bench/)."""
-PEAK_MIN, PEAK_RATIO = 0.2, 2.0
+PEAK_MIN, PEAK_RATIO = 0.1, 2.0
 """A text-only best match this far above the runner-up is also ``known`` (see ``known``)."""
 JOIN = 0.75
-"""Score a ticket needs to join an existing cluster when posted."""
-JOIN_TEXT = 0.8
-"""Words alone must agree more than a trace or an error line to join."""
+"""Score a ticket with a pasted trace needs to join an existing cluster when posted."""
+JOIN_LINE = 0.85
+"""An error line alone joins only when its message is nearly the cluster's (ratio >= 0.875)."""
+# Words alone never join a posted ticket to a cluster: on real bug reports near-identical
+# texts (templates, "port bug N") are often different problems, and a wrong merge costs
+# more than a missed one. They list the cluster (lookup, ``match`` stays null) and an
+# agent's confirmation joins it.
 K1, B = 1.2, 0.75
 CONFIRMED_BOOST = 0.15
 AGREEMENT_BONUS = 0.1
@@ -97,7 +101,7 @@ def bm25_text(
         return []
     n = max(n_docs, 1)
     weights = {t: idf(df.get(t, 0), n) for t in q}
-    best = sum(w * (K1 + 1) / (1 + K1) for w in weights.values()) or 1.0
+    best = sum(w * (K1 + 1) for w in weights.values()) or 1.0  # every term matched, tf -> inf: never reached, so no ties at 1
     out = []
     for d in docs:
         tf = Counter(d.body)
@@ -137,9 +141,9 @@ def line_score(exc_type: str | None, message: str | None, sig: Signature) -> flo
         return 0.55
     from dedupe.params import parameterize
 
+    # plain ratio: a short message must not match a long one just by being a subset of its words
     ratio = fuzz.ratio(parameterize(message), sig.message) / 100
-    partial = fuzz.token_set_ratio(parameterize(message), sig.message) / 100
-    return round(0.5 + 0.4 * max(ratio, partial), 4)  # at most 0.9: a line is less than a trace
+    return round(0.5 + 0.4 * ratio, 4)  # at most 0.9: a line is less than a trace
 
 
 def combine(evidence: Iterable[Evidence]) -> list[Ranked]:
@@ -185,5 +189,6 @@ def join_target(ranked: Sequence[Ranked]) -> Ranked | None:
     if not ranked:
         return None
     top = ranked[0]
-    need = JOIN if ("trace" in top.kinds or "line" in top.kinds) else JOIN_TEXT
-    return top if top.score >= need else None
+    if "trace" in top.kinds:
+        return top if top.score >= JOIN else None
+    return top if "line" in top.kinds and top.score >= JOIN_LINE else None

@@ -26,6 +26,7 @@ _LEGACY_KEYS = {
     "sentry.interfaces.DebugMeta": "debug_meta",
 }
 _MAX_TEXT = 8192
+_MAX_NAME = 250  # release and environment names (Sentry allows 200 and 64)
 # Payloads come from a JSON decoder, so objects are plain dicts: ``isinstance(x, dict)`` is
 # several times cheaper than the ``Mapping`` ABC check, and this runs for every field of
 # every frame of every event.
@@ -60,9 +61,9 @@ def parse_event(payload: object, *, event_id: str, received: float | None = None
         logger=_text(data.get("logger")),
         transaction=_text(data.get("transaction")) or _text(data.get("culprit")),
         server_name=_text(data.get("server_name")),
-        release=_text(data.get("release")),
+        release=_name(data.get("release"), "release", notes),
         dist=_text(data.get("dist")),
-        environment=_text(data.get("environment")),
+        environment=_name(data.get("environment"), "environment", notes),
         message=message,
         message_template=template,
         exceptions=exceptions,
@@ -94,6 +95,15 @@ def _text(value: object, limit: int = _MAX_TEXT) -> str | None:
     if "\x00" in text:  # PostgreSQL text cannot hold NUL
         text = text.replace("\x00", "\ufffd")
     return text[:limit] if text else None
+
+
+def _name(value: object, what: str, notes: list[str]) -> str | None:
+    """A release or environment name: one that long is no name (it keys counters and indexes), so drop it, noted."""
+    text = _text(value)
+    if text is not None and len(text) > _MAX_NAME:
+        notes.append(f"{what} dropped: {len(text)} characters, over the limit of {_MAX_NAME}")
+        return None
+    return text
 
 
 def _int(value: object) -> int | None:

@@ -14,7 +14,7 @@ from typing import Any
 
 import msgspec
 
-from server import bootstrap, cli_artifacts, cli_releases, cli_tickets, cli_tokens
+from server import bootstrap, cli_artifacts, cli_kb, cli_releases, cli_tickets, cli_tokens
 from server.database import connect, database_url
 from server.db import tenancy
 from server.errors import CrashdeskError, NotFound
@@ -194,6 +194,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--window", type=int, default=60, help="window in seconds")
     cli_artifacts.register(sub)
     cli_tokens.register(sub)
+    cli_kb.register(sub)
     cli_releases.register(sub)
     cli_tickets.register(sub)
     return parser

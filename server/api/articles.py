@@ -40,9 +40,15 @@ def actor(request: Req) -> str:
     return f"token:{token_id}" if token_id is not None else "token"
 
 
-def on_error(_: Req, exc: CrashdeskError) -> Response[Any]:
-    """Until the app-wide error map lands: ``{"detail", "code"}`` with the error's status."""
+def _on_error(_: Req, exc: CrashdeskError) -> Response[Any]:
+    """``{"detail", "code"}`` with the error's status, as the app-wide map answers."""
     return Response({"detail": exc.detail, "code": exc.code}, status_code=exc.status)
+
+
+try:  # the app-wide error map (server.api.errors), once it is there; this module's own until then
+    from server.api.errors import on_crashdesk_error as on_error  # type: ignore[import-not-found,unused-ignore]
+except ImportError:
+    on_error = _on_error
 
 
 def _now() -> dt.datetime:

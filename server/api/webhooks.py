@@ -21,7 +21,7 @@ class WebhookController(Controller):
     guards = [require_token]
     exception_handlers = {CrashdeskError: on_error}
 
-    @post("/")
+    @post("/", opt={"scope": "admin"})
     async def create(self, request: Req, data: WebhookCreate) -> WebhookOut:
         """The secret is in this answer only; keep it to verify ``Crashdesk-Signature``."""
         allow = request.app.state.settings.webhook_allow_private
@@ -35,7 +35,7 @@ class WebhookController(Controller):
     async def read(self, request: Req, hook_id: int) -> WebhookOut:
         return await webhooks.get(request.app.state.pool, organization_of(request), hook_id)
 
-    @post("/{hook_id:int}/deactivate", status_code=200)
+    @post("/{hook_id:int}/deactivate", status_code=200, opt={"scope": "admin"})
     async def deactivate(self, request: Req, hook_id: int) -> WebhookOut:
         return await webhooks.deactivate(request.app.state.pool, organization_of(request), hook_id)
 

@@ -111,11 +111,14 @@ async def list_articles(
 
 
 async def translations_for_index(conn: Conn, article_ids: Sequence[int]) -> list[asyncpg.Record]:
-    """Everything the search index holds of these articles' language versions, linked clusters included."""
+    """What the search index holds of these articles' language versions: with the linked clusters' words
+    (engineers') and the words of the tickets the article answered (customers')."""
     return await conn.fetch(
         "SELECT t.id, t.article_id, t.language, t.title, t.body, a.organization_id, a.visibility, a.status, a.tags,"
         " coalesce((SELECT string_agg(concat_ws(' ', c.title, c.culprit, l.workaround), ' ')"
-        "   FROM kb_article_clusters l JOIN clusters c ON c.id = l.cluster_id WHERE l.article_id = a.id), '') AS linked"
+        "   FROM kb_article_clusters l JOIN clusters c ON c.id = l.cluster_id WHERE l.article_id = a.id), '')"
+        " || ' ' || coalesce((SELECT string_agg(k.subject || ' ' || left(k.body, 300), ' ') FROM (SELECT subject, body"
+        "   FROM tickets WHERE article_id = a.id ORDER BY id DESC LIMIT 20) k), '') AS linked"
         " FROM kb_translations t JOIN kb_articles a ON a.id = t.article_id WHERE t.article_id = ANY($1::bigint[])",
         list(article_ids),
     )
@@ -126,4 +129,20 @@ async def articles_of_translations(conn: Conn, organization_id: int, translation
         "SELECT t.id AS translation_id, a.id, a.status, a.visibility, a.stale, t.language FROM kb_translations t"
         " JOIN kb_articles a ON a.id = t.article_id WHERE a.organization_id = $1 AND t.id = ANY($2::bigint[])",
         organization_id, list(translation_ids),
+    )
+
+
+async def by_import_key(conn: Conn, organization_id: int, key: str) -> int | None:
+    return await conn.fetchval("SELECT id FROM kb_articles WHERE organization_id = $1 AND import_key = $2",
+                               organization_id, key)
+
+
+async def export_rows(conn: Conn, organization_id: int) -> list[asyncpg.Record]:
+    """Every language version of every article, for ``crashdesk kb export``."""
+    return await conn.fetch(
+        "SELECT a.id, coalesce(a.import_key, a.id::text) AS key, a.status, a.visibility, a.tags, u.email AS owner,"
+        " t.language, t.title, t.body, t.revision, t.updated_at FROM kb_articles a"
+        " JOIN kb_translations t ON t.article_id = a.id LEFT JOIN users u ON u.id = a.owner_id"
+        " WHERE a.organization_id = $1 ORDER BY a.id, t.id",
+        organization_id,
     )

@@ -10,8 +10,9 @@ from server.db.search import Conn
 
 _LINK = (
     "l.article_id, l.cluster_id, c.project_id, c.title AS cluster_title, l.affected, l.fixed_in, l.workaround,"
-    " l.linked_by, l.linked_at, c.status AS cluster_status, NULL::text AS resolved_in"
+    " l.linked_by, l.linked_at, c.status AS cluster_status, r.version AS resolved_in"
     " FROM kb_article_clusters l JOIN clusters c ON c.id = l.cluster_id"
+    " LEFT JOIN releases r ON r.id = c.resolved_in_release_id"
 )
 
 

@@ -36,23 +36,33 @@ async def remove(conn: Conn, organization_id: int, kind: str, ref_ids: Sequence[
 
 
 async def query(
-    conn: Conn, organization_id: int, kind: str, tsquery: str, terms: Sequence[str], limit: int
+    conn: Conn, organization_id: int, kind: str, tsquery: str, terms: Sequence[str], limit: int,
+    rank_tsquery: str | None = None,
 ) -> list[asyncpg.Record]:
-    """The ``limit`` best documents matching ``tsquery`` by ``ts_rank``, with the query terms each contains.
+    """The ``limit`` best documents matching ``tsquery`` by ``ts_rank`` against ``rank_tsquery`` (default:
+    the same), with the query terms each contains.
 
     Title terms weigh 1.0, extra terms (tags, linked titles) 0.4, body 0.2; rank is
-    normalised by log length (flag 1) so long bodies do not win by bulk.
+    normalised by log length (flag 1) so long bodies do not win by bulk. Only ids and
+    ranks go through the sort; text is read for the winners alone. ``terms`` are given
+    as tsquery literals (quoted), each tested alone against the winners for ``matched``.
     """
     return await conn.fetch(
-        "SELECT d.ref_id, d.project_id, d.visibility, d.language, d.title, d.body, d.rank,"
-        " ARRAY(SELECT unnest(tsvector_to_array(d.terms)) INTERSECT SELECT unnest($5::text[])) AS matched"
-        " FROM (SELECT s.*, ts_rank('{0.2, 0.2, 0.4, 1.0}', s.terms, q, 1) AS rank"
+        "SELECT d.ref_id, d.project_id, d.visibility, d.language, d.title, left(d.body, 400) AS body, top.rank,"
+        " ARRAY(SELECT t.w FROM unnest($5::text[], $6::tsquery[]) AS t(w, q) WHERE d.terms @@ t.q) AS matched"
+        " FROM (SELECT s.ref_id, ts_rank('{0.2, 0.2, 0.4, 1.0}', s.terms, CAST($7 AS tsquery), 1) AS rank"
         "   FROM search_documents s, CAST($3 AS tsquery) q"
         "   WHERE s.organization_id = $1 AND s.kind = $2 AND s.terms @@ q"
-        "   ORDER BY rank DESC, s.ref_id DESC LIMIT $4) d"
-        " ORDER BY d.rank DESC, d.ref_id DESC",
-        organization_id, kind, tsquery, limit, list(terms),
+        "   ORDER BY rank DESC, s.ref_id DESC LIMIT $4) top"
+        " JOIN search_documents d ON d.organization_id = $1 AND d.kind = $2 AND d.ref_id = top.ref_id"
+        " ORDER BY top.rank DESC, d.ref_id DESC",
+        organization_id, kind, tsquery, limit, list(terms), [quote(t) for t in terms], rank_tsquery or tsquery,
     )
+
+
+def quote(term: str) -> str:
+    """A term as a tsvector/tsquery literal lexeme."""
+    return "'" + term.replace("\\", "\\\\").replace("'", "''") + "'"
 
 
 async def corpus_stats(conn: Conn, organization_id: int, kind: str, project_id: int | None) -> tuple[int, float]:

@@ -37,15 +37,7 @@ async def deactivate(conn: Conn, organization_id: int, hook_id: int) -> bool:
 
 async def enqueue(conn: Conn, organization_id: int, event_type: str, body: bytes) -> int:
     """One outbox row per active hook of the organization that wants ``event_type``; wakes the senders."""
-    done = await conn.execute(
-        "INSERT INTO webhook_outbox (webhook_id, event_type, body) SELECT id, $2, $3 FROM webhooks"
-        " WHERE organization_id = $1 AND active AND $2 = ANY(events)",
-        organization_id, event_type, body,
-    )
-    count = int(done.split()[-1])
-    if count:
-        await conn.execute(f"NOTIFY {CHANNEL}")
-    return count
+    return await enqueue_many(conn, [(organization_id, event_type, body)])
 
 
 async def claim(conn: asyncpg.Connection, limit: int) -> list[asyncpg.Record]:
@@ -87,3 +79,20 @@ async def deliveries(conn: Conn, hook_id: int, before: int | None, limit: int) -
         " WHERE d.webhook_id = $1 AND ($2::bigint IS NULL OR d.id < $2) ORDER BY d.id DESC LIMIT $3",
         hook_id, before, limit,
     )
+
+
+async def enqueue_many(conn: Conn, events: Sequence[tuple[int, str, bytes]]) -> int:
+    """Like ``enqueue`` for (organization, event type, body) triples, in one statement."""
+    if not events:
+        return 0
+    orgs, types, bodies = zip(*events, strict=True)
+    done = await conn.execute(
+        "INSERT INTO webhook_outbox (webhook_id, event_type, body)"
+        " SELECT w.id, e.type, e.body FROM unnest($1::bigint[], $2::text[], $3::bytea[]) AS e(org, type, body)"
+        " JOIN webhooks w ON w.organization_id = e.org AND w.active AND e.type = ANY(w.events)",
+        list(orgs), list(types), list(bodies),
+    )
+    count = int(done.split()[-1])
+    if count:
+        await conn.execute(f"NOTIFY {CHANNEL}")
+    return count

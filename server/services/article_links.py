@@ -11,6 +11,7 @@ import asyncpg
 from dedupe.text import query_terms
 from kb_link.articles import check_fixed_in, draft_from_cluster, parse_range, regression_makes_stale, trace_summary
 from server.db import kb as kb_sql
+from server.db import kb_events
 from server.db import kb_links as links_sql
 from server.db.search import Conn
 from server.errors import Invalid, NotFound
@@ -25,6 +26,7 @@ from server.services.kb_models import (
     LinkCreate,
     LinkOut,
 )
+from server.services.ticket_text import sync_clusters
 
 log = logging.getLogger(__name__)
 QUERY_TERMS = 40  # a suggestion query is built from a whole text; its first terms say enough
@@ -40,6 +42,7 @@ async def _cluster(conn: Conn, organization_id: int, cluster_id: int) -> asyncpg
 async def link_cluster(conn: asyncpg.Connection, organization_id: int, article_id: int, data: LinkCreate, *,
                        actor: str, now: dt.datetime) -> LinkOut:
     """Link (or re-link) a cluster; a ``fixed_in`` resolves an unresolved cluster in that release."""
+    articles.no_nul("link", data.affected, data.fixed_in, data.workaround, data.linked_by)
     try:
         affected = parse_range(data.affected) if data.affected else None
     except ValueError as exc:
@@ -110,6 +113,8 @@ async def articles_for_cluster(conn: Conn, organization_id: int, cluster_id: int
 async def clusters_for_article(conn: Conn, organization_id: int, article_id: int, *, limit: int = 10) -> ClusterHits:
     """Clusters this article may cover (from its title, tags and body), linked ones left out."""
     await articles._article(conn, organization_id, article_id)
+    for project_id in await kb_events.project_ids(conn, organization_id):
+        await sync_clusters(conn, organization_id, project_id)  # clusters made since the last look
     t = await articles._translation(conn, article_id, None)
     a = await kb_sql.article(conn, organization_id, article_id)
     assert a is not None

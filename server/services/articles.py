@@ -34,7 +34,16 @@ from server.services.markdown import render
 MAX_TITLE, MAX_BODY, MAX_TAGS = 300, 200_000, 30
 
 
+def no_nul(field: str, *values: str | None) -> None:
+    """PostgreSQL text cannot hold NUL; say so instead of failing in the database."""
+    if any(v is not None and "\x00" in v for v in values):
+        raise Invalid(f"{field} must not contain NUL characters", field)
+
+
 def _check_text(title: str | None, body: str | None, language: str | None, tags: Sequence[str] | None) -> None:
+    no_nul("title", title)
+    no_nul("body", body)
+    no_nul("tags", *(tags or ()))
     if title is not None and not title.strip():
         raise Invalid("title must not be empty", "title")
     if title is not None and len(title) > MAX_TITLE:
@@ -48,6 +57,7 @@ def _check_text(title: str | None, body: str | None, language: str | None, tags:
 
 
 async def _owner_id(conn: Conn, organization_id: int, owner: str | None) -> int | None:
+    no_nul("owner", owner)
     if owner is None:
         return None
     found = await kb_sql.member_id(conn, organization_id, owner)
@@ -72,6 +82,7 @@ async def reindex(conn: Conn, article_ids: Sequence[int]) -> None:
 
 async def create(conn: asyncpg.Connection, organization_id: int, data: ArticleCreate, *, author: str) -> ArticleOut:
     _check_text(data.title, data.body, data.language, data.tags)
+    no_nul("summary", data.summary, data.author)
     async with conn.transaction():
         owner_id = await _owner_id(conn, organization_id, data.owner)
         article_id = await kb_sql.insert_article(conn, organization_id, owner_id, data.status, data.visibility,
@@ -121,6 +132,7 @@ async def update(conn: asyncpg.Connection, organization_id: int, article_id: int
                  author: str) -> ArticleOut:
     """Save one language version (a new one when ``language`` is new and ``base_revision`` is 0)."""
     _check_text(data.title, data.body, data.language, data.tags)
+    no_nul("summary", data.summary, data.author)
     async with conn.transaction():
         a = await _article(conn, organization_id, article_id, lock=True)
         current = await kb_sql.translation(conn, article_id, data.language)
@@ -142,6 +154,8 @@ async def update(conn: asyncpg.Connection, organization_id: int, article_id: int
             columns["tags"] = sorted(set(data.tags))
         if data.owner is not None:
             columns["owner_id"] = await _owner_id(conn, organization_id, data.owner)
+        if data.verified:
+            columns.update(stale=False, stale_reason=None, stale_at=None)
         await kb_sql.update_article(conn, article_id, **columns)
         if current is None or (title, body) != (current["title"], current["body"]):
             await kb_sql.save_revision(conn, article_id, language, head + 1, title, body, data.summary,
@@ -200,6 +214,7 @@ async def compare(conn: Conn, organization_id: int, article_id: int, a: int, b: 
 async def restore(conn: asyncpg.Connection, organization_id: int, article_id: int, number: int,
                   data: RevisionRestore, *, language: str | None, author: str) -> ArticleOut:
     """Make an old revision's text current again, as a new revision (history is never rewritten)."""
+    no_nul("summary", data.summary, data.author)
     async with conn.transaction():
         await _article(conn, organization_id, article_id, lock=True)
         t = await _translation(conn, article_id, language)

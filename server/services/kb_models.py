@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Literal
+from typing import Annotated, Literal
 
 import msgspec
 
 Status = Literal["draft", "published", "archived"]
 Visibility = Literal["internal", "public"]
+Id = Annotated[int, msgspec.Meta(ge=1, le=2**63 - 1)]
+Revision = Annotated[int, msgspec.Meta(ge=0, le=2**31 - 1)]
 
 
 class ArticleCreate(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
@@ -26,7 +28,7 @@ class ArticleCreate(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
 class ArticleUpdate(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     """A save of one language version; ``base_revision`` is the revision the edit started from (0: new language)."""
 
-    base_revision: int
+    base_revision: Revision
     title: str | None = None
     body: str | None = None
     status: Status | None = None
@@ -36,10 +38,11 @@ class ArticleUpdate(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     language: str | None = None
     summary: str = ""
     author: str | None = None
+    verified: bool = False  # true: re-verified after a stale flag, which it clears
 
 
 class RevisionRestore(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
-    base_revision: int | None = None
+    base_revision: Revision | None = None
     summary: str | None = None
     author: str | None = None
 
@@ -128,7 +131,7 @@ class ArticleHits(msgspec.Struct, frozen=True):
 
 
 class LinkCreate(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
-    cluster_id: int
+    cluster_id: Id
     affected: str | None = None
     fixed_in: str | None = None
     workaround: str | None = None
@@ -136,7 +139,7 @@ class LinkCreate(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
 
 
 class FromCluster(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
-    cluster_id: int
+    cluster_id: Id
     language: str = "en"
     owner: str | None = None
     author: str | None = None

@@ -51,7 +51,7 @@ class UncoveredCluster(msgspec.Struct, frozen=True):
     last_seen: dt.datetime
 
 
-class Report(msgspec.Struct, frozen=True, omit_defaults=True):
+class Report(msgspec.Struct, frozen=True):
     report: str
     days: int
     articles: list[ArticleUsage] = []
@@ -70,7 +70,7 @@ async def search_articles(
 ) -> ArticleHits:
     """Best language version of each matching article, best first; records hits or the gap."""
     hits = await search.search(conn, organization_id, "article", q, visibility=visibility, language=language,
-                               limit=limit * 3)
+                               limit=limit + 10)
     rows = {r["translation_id"]: r for r in await kb_sql.articles_of_translations(conn, organization_id,
                                                                                    [h.ref_id for h in hits])}
     out: list[ArticleHit] = []
@@ -89,7 +89,7 @@ async def search_articles(
         if out:
             await usage_sql.count(conn, [a.id for a in out], "search_hits", day)
         elif fold(q).strip():
-            await usage_sql.record_gap(conn, organization_id, " ".join(fold(q).split())[:500])
+            await usage_sql.record_gap(conn, organization_id, " ".join(fold(q).lower().split())[:500])
     return ArticleHits(out)
 
 

@@ -9,20 +9,23 @@ coverage. Every hit says ``why``: the query terms it contains.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterable, Sequence
+from typing import Any
 
 import msgspec
 from rapidfuzz import fuzz
 
-from dedupe.text import fold, query_terms, terms
+from dedupe.text import fold, terms
 from server.db import search as search_sql
-from server.db.search import Conn
+from server.db.search import Conn, quote
 
 MAX_POSITION = 16383  # PostgreSQL's largest tsvector position
 BODY_KEPT = 2000  # characters of body stored beside the vector, for re-ranking and snippets
 BODY_INDEXED = 50_000  # characters of body tokenised; beyond this a document says nothing new
-CANDIDATES = 60  # rows ranked by PostgreSQL and handed to the re-ranker
+CANDIDATES = 30  # rows ranked by PostgreSQL and handed to the re-ranker
 W_COVERAGE, W_RANK, W_FUZZ = 0.5, 0.3, 0.2
+MAX_PAIR_TERMS = 5  # beyond this the pair tier costs more than it narrows (10 pairs at 5 words)
 
 
 class Document(msgspec.Struct, frozen=True):
@@ -62,10 +65,6 @@ def _filters(organization_id: int, project_id: int | None, visibility: str | Non
     return out
 
 
-def _quote(term: str) -> str:
-    return "'" + term.replace("\\", "\\\\").replace("'", "''") + "'"
-
-
 def tsvector_literal(doc: Document) -> str:
     """``'term':pos<weight> ...``: title A, extra B, body C, filter terms D."""
     parts: list[str] = []
@@ -73,16 +72,34 @@ def tsvector_literal(doc: Document) -> str:
     fields = ((doc.title, "A"), (doc.extra, "B"), (doc.body[:BODY_INDEXED], "C"))
     for text, weight in fields:
         for term in terms(text).terms:
-            parts.append(f"{_quote(term)}:{min(pos, MAX_POSITION)}{weight}")
+            parts.append(f"{quote(term)}:{min(pos, MAX_POSITION)}{weight}")
             pos += 1
     for term in _filters(doc.organization_id, doc.project_id, doc.visibility, doc.language):
-        parts.append(f"{_quote(term)}:{MAX_POSITION}D")
+        parts.append(f"{quote(term)}:{MAX_POSITION}D")
     return " ".join(parts)
 
 
-def tsquery_literal(filters: Sequence[str], words: Sequence[str]) -> str:
-    scope = " & ".join(_quote(f) for f in filters)
-    return f"{scope} & ({' | '.join(_quote(w) for w in words)})"
+def tsquery_literal(filters: Sequence[str], words: Sequence[str], need: int = 1) -> str:
+    """Scope terms AND (at least ``need`` of ``words``: 1 = any, len(words) = all, 2 = any pair)."""
+    scope = " & ".join(quote(f) for f in filters)
+    if need >= len(words):
+        match = " & ".join(quote(w) for w in words)
+    elif need == 2:
+        match = " | ".join(f"({quote(a)} & {quote(b)})" for a, b in itertools.combinations(words, 2))
+    else:
+        match = " | ".join(quote(w) for w in words)
+    return f"{scope} & ({match})"
+
+
+def _tiers(n: int) -> list[int]:
+    """How many query terms a document must hold, strictest first: ranking few rows is what keeps
+    a query of common words fast, and coverage orders the looser tiers' extra rows anyway."""
+    tiers = [n]
+    if 3 <= n <= MAX_PAIR_TERMS:
+        tiers.append(2)
+    if n > 1:
+        tiers.append(1)
+    return tiers
 
 
 async def index(conn: Conn, docs: Iterable[Document]) -> None:
@@ -123,13 +140,29 @@ async def search(
     limit: int = 20,
 ) -> list[SearchHit]:
     """The best ``limit`` documents of ``kind`` for ``q`` in scope, best first; [] when nothing matches."""
-    words = query_terms(q)
+    parsed = terms(q, mode="query")
+    words = tuple(dict.fromkeys(parsed.terms))
     if not words:
         return []
-    parsed = terms(q, mode="query")
     code = frozenset(parsed.code)
-    tsq = tsquery_literal(_filters(organization_id, project_id, visibility, language), words)
-    rows = await search_sql.query(conn, organization_id, kind, tsq, words, max(CANDIDATES, limit))
+    # The stricter tiers ask for the words as typed (a code name whole); the parts split out of
+    # code names only widen the last tier, so "NullPointerException" is one term to hold, not four.
+    split = frozenset(parsed.parts)
+    primary = [w for w in words if w not in split] or list(words)
+    filters = _filters(organization_id, project_id, visibility, language)
+    wanted = max(CANDIDATES, limit)
+    rows: list[Any] = []
+    any_word = tsquery_literal(filters, words, 1)  # every tier ranks against the same query: one scale
+    tiers = [(n, primary) for n in _tiers(len(primary))]
+    if split:  # "any primary word" is inside "any word", the last tier
+        tiers = [(n, among) for n, among in tiers if n > 1 or len(primary) == 1] + [(1, list(words))]
+    for need, among in tiers:
+        seen = {r["ref_id"] for r in rows}
+        found = await search_sql.query(conn, organization_id, kind, tsquery_literal(filters, among, need), words, wanted,
+                                       rank_tsquery=any_word)
+        rows += [r for r in found if r["ref_id"] not in seen]
+        if len(rows) >= limit:
+            break
     if not rows:
         return []
     total = sum(_weight(w, code) for w in words)

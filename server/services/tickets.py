@@ -13,13 +13,13 @@ from typing import Any
 import asyncpg
 import msgspec
 
-from dedupe import CONFIG_ID, Signature
+from dedupe import CONFIG_ID, Signature, parameterize
 from dedupe.ticket_match import detect_language, join_target
 from dedupe.traces import groupings
 from server.db import clusters as clusters_sql
 from server.db import tickets as tickets_sql
-from server.db.tenancy import project_in_org
 from server.db.search import Conn
+from server.db.tenancy import project_in_org
 from server.errors import Invalid, NotFound
 from server.services import cursor
 from server.services.ticket_lookup import _config, describe, gather
@@ -65,6 +65,10 @@ async def create(pool: Conn, organization_id: int, project_id: int, data: Ticket
         match: CandidateOut | None = None
         if target is not None:
             match = (await describe(conn, project_id, [target], data.version) or [None])[0]
+            if match is not None and "trace" not in target.kinds and match.event_count == 0:
+                # an error line joins a crash's cluster, not another ticket's: on real reports the same
+                # message quoted from different pages is often a different problem
+                match = None
         if match is not None:
             cluster_id, source = match.cluster_id, "auto"
         else:
@@ -88,6 +92,14 @@ async def _new_cluster(conn: asyncpg.Connection, project_id: int, data: TicketCr
     """A cluster for a ticket nothing matched; a pasted trace gives it the crash's fingerprints."""
     when = data.created_at or dt.datetime.now(dt.UTC)
     trace = next((t for t in traces if t.kind == "trace"), None)
+    if trace is None and traces:
+        # an error line alone: the cluster carries it, so the next ticket quoting it joins
+        last = traces[0].last
+        sig = Signature(types=(last.type or "",), message=parameterize(last.value or ""))
+        title = f"{last.type}: {last.value}" if last.value else (last.type or data.subject)
+        return await clusters_sql.create_cluster(conn, project_id, title=title[:200], culprit=None, level="error",
+                                                 platform="other", seen=when, config_id=CONFIG_ID,
+                                                 signature=_encode_sig.encode(sig))
     if trace is None:
         return await tickets_sql.create_ticket_cluster(conn, project_id, data.subject, when, _encode_sig.encode(Signature()),
                                                        CONFIG_ID)
@@ -145,7 +157,11 @@ async def set_cluster(pool: Conn, organization_id: int, project_id: int, ticket_
             await tickets_sql.set_cluster(conn, project_id, ticket_id, target, source,
                                           msgspec.to_builtins(match) if match else None)
         if data.article_id is not None:
+            from server.services import articles
+
+            await articles.get(conn, organization_id, data.article_id)  # 404 unless this organization's
             await tickets_sql.set_article(conn, project_id, ticket_id, data.article_id)
+            await articles.reindex(conn, [data.article_id])  # the customer's words now find the article
         row = await tickets_sql.get_ticket(conn, project_id, ticket_id)
     return _out(row)
 

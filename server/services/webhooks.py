@@ -119,6 +119,8 @@ async def create(conn: Conn, organization_id: int, data: WebhookCreate, *, allow
     if not data.events or unknown:
         raise Invalid(f"events must be some of {', '.join(EVENT_TYPES)}" + (f"; unknown: {unknown}" if unknown else ""),
                       "events")
+    if any("\x00" in v for v in (data.url, data.secret or "", *data.events)):
+        raise Invalid("webhook fields must not contain NUL characters", "url")
     if len(data.url) > 2000:
         raise Invalid("url is longer than 2000 characters", "url")
     refuse_internal(data.url, allow_private=allow_private)

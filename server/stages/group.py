@@ -10,6 +10,7 @@ in a few batched statements. A batch costs the same round trips for 1 new bug or
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -20,6 +21,7 @@ import msgspec
 
 from dedupe import Candidate, Decision, Grouping, GroupingConfig, Signature, decide, group_event
 from server.db import clusters as clusters_sql
+from server.services import cluster_events
 from server.stages.work import Work
 
 log = logging.getLogger(__name__)
@@ -44,6 +46,9 @@ async def group_batch(conn: asyncpg.Connection, batch: list[Work]) -> None:
     for project_id, items in sorted(by_project.items()):
         await _group_project(conn, project_id, items, counters)
     await clusters_sql.apply_counters(conn, counters)
+    created = {w.cluster_id for w in batch if w.grouping and w.grouping["method"] == "new" and w.cluster_id is not None
+               and w.cluster_id != w.previous_cluster_id}
+    await cluster_events.clusters_created(conn, sorted(created), now=dt.datetime.now(dt.UTC))
 
 
 async def _configs(conn: asyncpg.Connection, project_ids: set[int]) -> dict[int, GroupingConfig]:

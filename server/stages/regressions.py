@@ -17,6 +17,7 @@ from kb_link.resolution import IgnoreUntil, ReleaseRef, ignore_over, is_next_rel
 from kb_link.versions import parse
 from server.db import resolution as resolution_sql
 from server.db.resolution import Activity
+from server.services import cluster_events
 from server.stages.work import Work
 
 _REOPENED: dict[str, Any] = {
@@ -78,6 +79,7 @@ async def _judge_resolved(
             continue
         name = w.event.release if w.event else None
         await resolution_sql.write_state(conn, state["id"], **_REOPENED, regressed_in_release=name, regressed_at=w.when)
+        await cluster_events.cluster_regressed(conn, state["id"], name, now=w.when)  # webhooks, stale articles
         activity.append(Activity(state["id"], state["project_id"], "system", "regression", "resolved", "unresolved", name,
                                  {"resolved_in": state["resolved_in"], "event_id": w.event_id, "event_time": w.when.isoformat()}))
         break

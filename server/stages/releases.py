@@ -23,6 +23,7 @@ from server.services.resolution import assign_next_release
 from server.stages.work import Work
 
 _CACHE_MAX = 20_000
+MAX_VERSION = 250  # as services.releases.MAX_VERSION
 
 
 class KnownRelease(msgspec.Struct, frozen=True):
@@ -67,8 +68,10 @@ async def releases_of(conn: asyncpg.Connection, batch: list[Work], cache: Releas
     """Release of each event (by row id), creating releases first named in this batch."""
     wanted: dict[int, set[str]] = defaultdict(set)
     for w in batch:
-        if w.event is not None and w.event.release and cache.get(w.project_id, w.event.release) is None:
-            wanted[w.project_id].add(w.event.release)
+        name = w.event.release if w.event is not None else None
+        # a name too long to be a release (the index could not hold it) stays on the event only
+        if name and len(name) <= MAX_VERSION and cache.get(w.project_id, name) is None:
+            wanted[w.project_id].add(name)
     await ensure_releases(conn, wanted, cache)
     out = {}
     for w in batch:

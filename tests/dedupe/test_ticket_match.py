@@ -39,7 +39,7 @@ def test_verdict_and_join_lines() -> None:
     trace = combine([Evidence(1, "trace", 1.0, (Why("frame", "x"),)), Evidence(1, "text", 0.3)])
     assert known(trace) and join_target(trace) is not None and trace[0].score == 1.0
     words = [Ranked(2, 0.78, (), ("text",))]
-    assert known(words) and join_target(words) is None  # listed, but words alone must agree more to join
+    assert known(words) and join_target(words) is None  # listed, but words alone never join
     flat = [Ranked(3, 0.3, (), ("text",)), Ranked(4, 0.28, (), ("text",))]
     assert not known(flat)
     peak = [Ranked(3, 0.3, (), ("text",)), Ranked(4, 0.1, (), ("text",))]
@@ -52,3 +52,10 @@ def test_cedict_gloss() -> None:
     assert parse_cedict_line(line) == ("发票", ("invoice", "receipt", "or", "bill", "for"))
     assert parse_cedict_line("# comment") is None
     assert gloss("无法下载发票", {"发票": ("invoice",), "下载": ("download",)}) == "download invoice"
+
+
+def test_a_lone_dollar_sign_makes_no_empty_search_term() -> None:
+    from dedupe.text import query_terms, terms
+
+    assert "" not in terms("it costs $ 5, see seamonkey_2_53_1_release").terms
+    assert query_terms("$") == ()

@@ -118,3 +118,40 @@ def test_another_organization_sees_nothing(kb: tuple[Project, str], server: Serv
     assert httpx.get(f"{api}/{made['id']}/revisions", headers=other.auth).status_code == 404
     assert httpx.get(api + "/search", params={"q": "Kestrel timeout"}, headers=other.auth).json()["articles"] == []
     assert httpx.get(api + "/", headers=other.auth).json()["articles"] == []
+
+
+def test_words_of_the_tickets_an_article_answered_find_it(kb: tuple[Project, str], server: Server) -> None:
+    project, api = kb
+    made = _create(project, api, title="Session token expires after an app update",
+                   body="Sign out and in again after updating.")
+    tickets = f"{server.base_url}/api/0/projects/{project.id}/tickets"
+    ticket = httpx.post(tickets, json={"subject": "kicked out of my account every morning",
+                                       "body": "the app keeps asking me to log in again"}, headers=project.auth)
+    assert ticket.status_code == 201, ticket.text
+
+    def found() -> list[int]:
+        r = httpx.get(api + "/search", params={"q": "kicked every morning"}, headers=project.auth)
+        return [h["id"] for h in r.json()["articles"]]
+
+    assert made["id"] not in found()
+    answered = httpx.put(f"{tickets}/{ticket.json()['id']}/cluster", json={"article_id": made["id"]},
+                         headers=project.auth)
+    assert answered.status_code == 200, answered.text
+    assert found()[:1] == [made["id"]]
+    other = Project(server, f"other-{uuid.uuid4().hex[:8]}", "app")
+    foreign = httpx.post(api + "/", json={"title": "Not yours"}, headers=other.auth).json()
+    refused = httpx.put(f"{tickets}/{ticket.json()['id']}/cluster", json={"article_id": foreign["id"]},
+                        headers=project.auth)
+    assert refused.status_code == 404
+
+
+def test_values_the_database_cannot_hold_are_400s(kb: tuple[Project, str]) -> None:
+    project, api = kb
+    made = _create(project, api)
+    for path, body in [("/", {"title": "a\x00b"}), ("/", {"title": "x", "tags": ["t\x00"]}),
+                       (f"/{made['id']}/links", {"cluster_id": 2**63}), (f"/{made['id']}/links", {"cluster_id": 0}),
+                       ("/from-cluster", {"cluster_id": -1})]:
+        r = httpx.post(api + path, json=body, headers=project.auth)
+        assert r.status_code == 400, (path, body, r.text)
+    r = httpx.put(f"{api}/{made['id']}", json={"base_revision": 2**40, "body": "x"}, headers=project.auth)
+    assert r.status_code == 400, r.text

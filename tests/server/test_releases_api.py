@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import secrets
+
 import httpx
 
 from tests.conftest import Project
@@ -103,6 +105,8 @@ def test_first_event_creates_release_with_counts(project: Project) -> None:
     run_sdk(project.dsn, body, "u1", release="shop@3.0.0-beta.1", environment="staging")
     run_sdk(project.dsn, body, "u2", release="shop@3.0.0-beta.1", environment="production")
     run_sdk(project.dsn, body, "u2", release="not a version!", environment="production")
+    too_long = secrets.token_hex(1500)  # incompressible, past what a btree index row holds
+    long_ids = run_sdk(project.dsn, body, "u3", release=too_long, environment="production")
 
     def release(name: str) -> dict:
         r = httpx.get(_url(project), params={"version": name}, headers=project.auth)
@@ -114,3 +118,10 @@ def test_first_event_creates_release_with_counts(project: Project) -> None:
     assert beta["first_event"] and beta["last_event"] >= beta["first_event"]
     odd = wait_until(lambda: release("not a version!"))
     assert odd["parsed"] is False and odd["event_count"] == 3
+    # a release name too long to be one: the events are processed, no release is made
+    event = wait_until(lambda: (r := httpx.get(f"{project.server.base_url}/api/0/projects/{project.id}/events/{long_ids[0]}",
+                                               headers=project.auth)).status_code == 200
+                       and r.json()["status"] != "pending" and r.json())
+    assert event["status"] == "processed", event["failure"]
+    assert event["release"] is None and any("release dropped" in n for n in event["notes"])
+    assert httpx.get(_url(project), params={"version": too_long}, headers=project.auth).status_code == 404

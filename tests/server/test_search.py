@@ -144,6 +144,8 @@ def test_reindex_replaces_and_remove_forgets(c_db: tuple[str, int, int]) -> None
         ("on_create failed", ["on_create", "creat", "fail"]),
         ("支付页面闪退", ["支付", "页面", "闪退"]),
         ("Ｃａｆé 崩溃 NullPointerException", ["cafe", "崩溃", "nullpointerexception", "null", "pointer", "except"]),
+        ("缓慢MemoryError上传", ["缓慢", "memoryerror", "memori", "error", "上传"]),
+        ("ошибка ConnectionError", ["ошибка", "connectionerror", "connect", "error"]),
     ],
 )
 def test_tokenizer(text: str, expected: list[str]) -> None:
@@ -151,4 +153,6 @@ def test_tokenizer(text: str, expected: list[str]) -> None:
 
 
 def test_tokenizer_keeps_code_names_whole() -> None:
-    assert terms("see MainActivity.onCreate and SyncConflictError").code == ("mainactivity.oncreate", "syncconflicterror")
+    parsed = terms("see MainActivity.onCreate and SyncConflictError error")
+    assert parsed.code == ("mainactivity.oncreate", "syncconflicterror")
+    assert "error" not in parsed.parts and {"sync", "conflict", "mainactivity"} <= set(parsed.parts)

@@ -117,9 +117,22 @@ def test_duplicate_tickets_without_a_crash_find_each_other(project: Project) -> 
     assert any(w["kind"] == "ticket" for w in found["candidates"][0]["why"])
     second = _post(project, "Wrong VAT number on invoice PDF",
                    "Every invoice PDF we download shows the VAT number of our old company address since Monday.")
-    assert second["cluster_id"] == first["cluster_id"]
+    # words alone never merge on POST (a wrong merge costs more than a missed one): the agent confirms
+    assert second["cluster_id"] != first["cluster_id"] and second["match"] is None
+    r = _api(project, "PUT", f"/tickets/{second['id']}/cluster", json={"cluster_id": first["cluster_id"]})
+    assert r.json()["cluster_id"] == first["cluster_id"] and r.json()["match_source"] == "corrected"
+    # two tickets quoting the same error line (no crash behind it) are listed, not merged
+    one = _post(project, "Import fails", "The importer says: ImportFormatError: products.csv: missing column(s): price")
+    found = _lookup(project, text="ImportFormatError: spring.csv: missing column(s): price")
+    assert found["verdict"] == "known" and found["candidates"][0]["cluster_id"] == one["cluster_id"]
+    two = _post(project, "CSV import broken", "ImportFormatError: spring.csv: missing column(s): price")
+    assert two["cluster_id"] != one["cluster_id"]
     page = _api(project, "GET", "/tickets", params={"cluster_id": first["cluster_id"]}).json()
     assert [t["id"] for t in page["tickets"]] == [second["id"], first["id"]] and page["next_cursor"] is None
+    first_page = _api(project, "GET", "/tickets", params={"limit": 1}).json()
+    assert len(first_page["tickets"]) == 1 and first_page["next_cursor"]
+    rest = _api(project, "GET", "/tickets", params={"limit": 10, "cursor": first_page["next_cursor"]}).json()
+    assert first_page["tickets"][0]["id"] not in [t["id"] for t in rest["tickets"]] and len(rest["tickets"]) == 3
 
 
 def test_unrelated_text_is_new_with_no_guess(project: Project) -> None:
