@@ -20,7 +20,7 @@ from litestar.openapi.spec import Components, SecurityScheme
 from litestar.routes import HTTPRoute
 from litestar.static_files import create_static_files_router
 
-from server.api.auth import require_token
+from server.api.auth import SAFE_METHODS, require_token
 
 SCHEMA_PATH = "/api/0/schema"  # docs page at SCHEMA_PATH (and /docs), document at SCHEMA_PATH/openapi.json
 STATIC_PATH = "/api/0/schema/static"
@@ -97,19 +97,21 @@ def openapi_config() -> OpenAPIConfig:
     )
 
 
-def guarded_operations(routes: Any) -> set[tuple[str, str]]:
-    """(path, method) of every operation behind ``require_token``."""
-    out = set()
+def guarded_operations(routes: Any) -> dict[tuple[str, str], str]:
+    """(path, method) -> token scope needed, for every operation behind ``require_token``."""
+    out = {}
     for route in routes:
         if not isinstance(route, HTTPRoute):
             continue
         for handler in route.route_handlers:
             if require_token in handler.resolve_guards():
-                out.update((route.path_format, m.lower()) for m in handler.http_methods)
+                for m in handler.http_methods:
+                    scope = handler.opt.get("scope") or ("read" if m in SAFE_METHODS else "write")
+                    out[(route.path_format, m.lower())] = str(scope)
     return out
 
 
-def complete(schema: dict[str, Any], guarded: set[tuple[str, str]]) -> dict[str, Any]:
+def complete(schema: dict[str, Any], guarded: dict[tuple[str, str], str]) -> dict[str, Any]:
     schema = copy.deepcopy(schema)
     schema.setdefault("components", {}).setdefault("schemas", {})["Error"] = ERROR_SCHEMA
     for path, item in schema.get("paths", {}).items():
@@ -118,7 +120,7 @@ def complete(schema: dict[str, Any], guarded: set[tuple[str, str]]) -> dict[str,
                 continue
             codes = ["400", "503"]
             if (path, method) in guarded:
-                op["security"] = [{"bearer": []}]
+                op["security"] = [{"bearer": [guarded[(path, method)]]}]  # OpenAPI 3.1: the role (scope) it needs
                 codes += ["401", "403"]
             else:
                 op["security"] = []

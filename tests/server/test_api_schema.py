@@ -37,7 +37,9 @@ def test_schema_is_valid_openapi_with_security_bodies_and_errors(server: Server)
         for method, op in item.items():
             where = f"{method.upper()} {path}"
             public = path == "/api/0/health"
-            assert op["security"] == ([] if public else [{"bearer": []}]), where
+            assert op["security"] == [] if public else [list(r) for r in op["security"]] == [["bearer"]], where
+            if not public:
+                assert op["security"][0]["bearer"] in (["read"], ["write"], ["admin"]), where
             for code in ("400", "503") + (() if public else ("401", "403")):
                 assert op["responses"][code]["content"]["application/json"]["schema"] == error, (where, code)
             if "{" in path:
