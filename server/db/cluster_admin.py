@@ -90,17 +90,6 @@ async def cluster_details(conn: Conn, cluster_id: int) -> dict[str, list[asyncpg
     }
 
 
-async def set_status(conn: Conn, project_id: int, cluster_id: int, status: str) -> bool:
-    done = await conn.execute(
-        "UPDATE clusters SET status = $3, regressed_in_release = CASE WHEN $3 = 'resolved' THEN NULL"
-        " ELSE regressed_in_release END WHERE project_id = $1 AND id = $2",
-        project_id,
-        cluster_id,
-        status,
-    )
-    return done.endswith(" 1")
-
-
 async def merge(conn: asyncpg.Connection, project_id: int, target: int, sources: Sequence[int]) -> list[int]:
     """Fold ``sources`` into ``target``; later events of their hashes follow. Returns the merged ids."""
     ids = await conn.fetch(
