@@ -49,7 +49,7 @@ def main() -> None:
     url, stack = fresh_database(local_postgres())
     with stack:
         made = json.loads(cli(url, "createproject", "bench", "corpus", "--create-org"))
-        token = json.loads(cli(url, "token", "bench"))["token"]
+        token = json.loads(cli(url, "token", "create", "bench"))["token"]
         port = free_port()
         # A few corpus events are over the 1 MiB default event limit (deep recursion
         # with locals); raise it so every event is scored, and say so.

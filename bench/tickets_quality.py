@@ -54,7 +54,7 @@ class Api:
 
 def make_project(db: str, base: str, org: str, name: str) -> tuple[Api, dict]:
     made = json.loads(cli(db, "createproject", org, name, "--create-org"))
-    token = json.loads(cli(db, "token", org))["token"]
+    token = json.loads(cli(db, "token", "create", org))["token"]
     return Api(base, token, made["project_id"]), made
 
 

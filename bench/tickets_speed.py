@@ -152,7 +152,7 @@ def main() -> None:
     with stack:
         cli(db, "migrate")
         made = json.loads(cli(db, "createproject", "speed", "app", "--create-org"))
-        token = json.loads(cli(db, "token", "speed"))["token"]
+        token = json.loads(cli(db, "token", "create", "speed"))["token"]
         org_id = asyncio.run(_org(db, made["project_id"]))
         asyncio.run(fill(db, org_id, made["project_id"], args))
         port = free_port()

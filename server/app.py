@@ -17,14 +17,18 @@ from typing import Any
 
 from litestar import Litestar
 from litestar.logging.config import LoggingConfig
-from litestar.openapi import OpenAPIConfig
 
 from server.api import artifacts as artifacts_api
 from server.api.articles import ArticleController
 from server.api.clusters import ClusterController
+from server.api.errors import EXCEPTION_HANDLERS
+from server.api.health import health, stats
+from server.api.openapi import docs_assets, openapi_config
+from server.api.params import check_parameters
+from server.api.projects import ProjectController
 from server.api.releases import ClusterReleaseController, ReleaseController
-from server.api.routes import ProjectController, health
 from server.api.tickets import TicketController
+from server.api.tokens import TokenController
 from server.api.webhooks import WebhookController
 from server.database import connect, create_pool
 from server.errors import ConfigError
@@ -51,13 +55,18 @@ class CrashdeskApp:
         self.ingest: Ingest | None = None
         self.sentry = create_sentry_app(settings)  # Sentry's web API for sentry-cli and bundler plugins
         self.litestar = Litestar(
-            route_handlers=[health, ProjectController, ClusterController, artifacts_api.controller(settings),
-                            ArticleController, WebhookController, TicketController, ReleaseController,
-                            ClusterReleaseController],
+            route_handlers=[
+                health, stats, ProjectController, ClusterController, artifacts_api.controller(settings), TokenController,
+                docs_assets(),
+                ArticleController, WebhookController, TicketController, ReleaseController, ClusterReleaseController,
+            ],
             lifespan=[self._lifespan],
-            openapi_config=OpenAPIConfig(title="Crashdesk API", version="0.1.0", path="/api/0/schema"),
+            openapi_config=openapi_config(),
+            exception_handlers=EXCEPTION_HANDLERS,
+            before_request=check_parameters,
             debug=False,
-            logging_config=LoggingConfig(log_exceptions="always", disable_stack_trace={404, 401, 400}),
+            # server.api.errors logs what is a server fault (500s); 4xx answers are not log-worthy.
+            logging_config=LoggingConfig(log_exceptions="never"),
         )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:

@@ -14,7 +14,7 @@ from typing import Any
 
 import msgspec
 
-from server import bootstrap, cli_artifacts, cli_kb, cli_releases, cli_tickets
+from server import bootstrap, cli_artifacts, cli_kb, cli_releases, cli_tickets, cli_tokens
 from server.database import connect, database_url
 from server.db import tenancy
 from server.errors import CrashdeskError, NotFound
@@ -91,14 +91,6 @@ def cmd_createuser(args: argparse.Namespace, settings: Settings) -> None:
     if not args.password:
         shown["password"] = password
     _emit(args, shown, f"user {args.email} ({args.role} of {args.org})" + ("" if args.password else f", password: {password}"))
-
-
-def cmd_token(args: argparse.Namespace, settings: Settings) -> None:
-    async def go(conn: Any) -> str:
-        return await tenancy.create_token(conn, args.org, args.label)
-
-    token = _with_db(settings, go)
-    _emit(args, {"token": token, "organization": args.org}, token)
 
 
 def cmd_key(args: argparse.Namespace, settings: Settings) -> None:
@@ -195,15 +187,13 @@ def build_parser() -> argparse.ArgumentParser:
     p = add("regroup", cmd_regroup, "apply changed grouping rules to a project's past events")
     p.add_argument("org")
     p.add_argument("project")
-    p = add("token", cmd_token, "create an API token for an organization")
-    p.add_argument("org")
-    p.add_argument("--label", default="")
     p = add("key", cmd_key, "enable, disable or rate-limit a project key")
     p.add_argument("public_key")
     p.add_argument("action", choices=["enable", "disable", "ratelimit"])
     p.add_argument("--rate-limit", type=int, default=0, help="events per window (0: unlimited)")
     p.add_argument("--window", type=int, default=60, help="window in seconds")
     cli_artifacts.register(sub)
+    cli_tokens.register(sub)
     cli_kb.register(sub)
     cli_releases.register(sub)
     cli_tickets.register(sub)

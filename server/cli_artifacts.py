@@ -8,7 +8,7 @@ from typing import Any
 
 import msgspec
 
-from server import artifacts
+from server.services import artifacts
 from server.db import tenancy
 from server.errors import CrashdeskError
 from server.settings import Settings

@@ -85,7 +85,7 @@ class Project:
         self.id: int = made["project_id"]
         self.dsn: str = made["dsn"]
         self.public_key: str = made["public_key"]
-        self.token: str = cli(server.database_url, "token", org)["token"]
+        self.token: str = cli(server.database_url, "token", "create", org)["token"]
         self.org = org
         self.server = server
 

@@ -5,11 +5,10 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from litestar import Controller, Request, Response, get, post, put
+from litestar import Controller, Request, get, post, put
 from litestar.params import Parameter
 
 from server.api.auth import organization_of, require_token
-from server.errors import CrashdeskError
 from server.services import article_links, articles, kb_usage
 from server.services.kb_models import (
     ArticleCreate,
@@ -40,17 +39,6 @@ def actor(request: Req) -> str:
     return f"token:{token_id}" if token_id is not None else "token"
 
 
-def _on_error(_: Req, exc: CrashdeskError) -> Response[Any]:
-    """``{"detail", "code"}`` with the error's status, as the app-wide map answers."""
-    return Response({"detail": exc.detail, "code": exc.code}, status_code=exc.status)
-
-
-try:  # the app-wide error map (server.api.errors), once it is there; this module's own until then
-    from server.api.errors import on_crashdesk_error as on_error  # type: ignore[import-not-found,unused-ignore]
-except ImportError:
-    on_error = _on_error
-
-
 def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
@@ -58,7 +46,6 @@ def _now() -> dt.datetime:
 class ArticleController(Controller):
     path = "/api/0/articles"
     guards = [require_token]
-    exception_handlers = {CrashdeskError: on_error}
 
     @post("/")
     async def create(self, request: Req, data: ArticleCreate) -> ArticleOut:

@@ -10,7 +10,7 @@ from litestar import Controller, Request, Response, get, patch, post
 from litestar.params import Parameter
 
 from server.api.auth import organization_of, require_token
-from server.errors import CrashdeskError, Invalid
+from server.errors import Invalid
 from server.services import release_view as view
 from server.services import releases as service
 from server.services import resolution
@@ -29,18 +29,9 @@ Version = Parameter(query="version", description="the release's version string, 
 KIND = Parameter(default="seen", description="seen (most recent first), new, regressed or resolved in it")
 
 
-def crashdesk_error(_: Request[Any, Any, Any], exc: CrashdeskError) -> Response[dict[str, Any]]:
-    """Until the app-wide error map covers these routes: the same body and status it gives."""
-    body: dict[str, Any] = {"detail": exc.detail, "code": exc.code}
-    if getattr(exc, "field", None):
-        body["field"] = exc.field  # type: ignore[attr-defined]
-    return Response(body, status_code=exc.status)
-
-
 class ReleaseController(Controller):
     path = "/api/0/projects/{project_id:int}/releases"
     guards = [require_token]
-    exception_handlers = {CrashdeskError: crashdesk_error}
 
     @get("/")
     async def releases(
@@ -111,7 +102,6 @@ class ClusterReleaseController(Controller):
 
     path = "/api/0/projects/{project_id:int}/clusters/{cluster_id:int}"
     guards = [require_token]
-    exception_handlers = {CrashdeskError: crashdesk_error}
 
     @get("/releases/")
     async def releases(self, request: Request[Any, Any, Any], project_id: int, cluster_id: int) -> view.ClusterReleasesOut:

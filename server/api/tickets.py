@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from litestar import Controller, MediaType, Request, Response, get, post, put
+from litestar import Controller, Request, get, post, put
 from litestar.params import Parameter
 
 from server.api.auth import organization_of, require_token
-from server.errors import CrashdeskError
 from server.services import ticket_lookup, tickets, zh_gloss
 from server.services.ticket_model import LookupIn, LookupOut, TicketClusterUpdate, TicketCreate, TicketOut, TicketPage
 
@@ -16,15 +15,10 @@ Request_ = Request[Any, Any, Any]
 zh_gloss.warm()
 
 
-def _error(_: Request_, exc: CrashdeskError) -> Response[Any]:
-    return Response({"detail": exc.detail, "code": exc.code}, status_code=exc.status, media_type=MediaType.JSON)
-
-
 class TicketController(Controller):
     path = "/api/0/projects/{project_id:int}"
     guards = [require_token]
     tags = ["tickets"]
-    exception_handlers = {CrashdeskError: _error}
 
     @post("/tickets", status_code=201)
     async def create_ticket(self, request: Request_, project_id: int, data: TicketCreate) -> TicketOut:

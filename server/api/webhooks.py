@@ -7,9 +7,7 @@ from typing import Any
 from litestar import Controller, Request, get, post
 from litestar.params import Parameter
 
-from server.api.articles import on_error
 from server.api.auth import organization_of, require_token
-from server.errors import CrashdeskError
 from server.services import webhooks
 from server.services.webhooks import DeliveryPage, WebhookCreate, WebhookOut, WebhookPage
 
@@ -19,7 +17,6 @@ Req = Request[Any, Any, Any]
 class WebhookController(Controller):
     path = "/api/0/webhooks"
     guards = [require_token]
-    exception_handlers = {CrashdeskError: on_error}
 
     @post("/", opt={"scope": "admin"})
     async def create(self, request: Req, data: WebhookCreate) -> WebhookOut:

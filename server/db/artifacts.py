@@ -151,10 +151,15 @@ _LIST = (
 )
 
 
-async def list_for(conn: asyncpg.Connection | asyncpg.Pool, project_id: int, release: str) -> list[asyncpg.Record]:
+async def list_for(
+    conn: asyncpg.Connection | asyncpg.Pool, project_id: int, release: str, *, after: tuple[str, int] | None = None,
+    limit: int | None = None,
+) -> list[asyncpg.Record]:
+    """A release's files (``""``: those found by debug id only) by name, after the key ``after``."""
     return await conn.fetch(
-        _LIST + " WHERE a.project_id = $1 AND a.release = $2 GROUP BY a.id ORDER BY a.name, a.dist, a.id",
-        project_id, release,
+        _LIST + " WHERE a.project_id = $1 AND a.release = $2 AND ($4::bigint IS NULL OR (a.name, a.id) > ($3::text, $4::bigint))"
+        " GROUP BY a.id ORDER BY a.name, a.id LIMIT $5",
+        project_id, release, after[0] if after else None, after[1] if after else None, limit,
     )
 
 

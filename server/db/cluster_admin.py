@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import asyncpg
 
 from server.db.clusters import Conn, recompute
 
-_SORTS = {"count": "c.event_count DESC, c.id DESC", "last_seen": "c.last_seen DESC, c.id DESC", "first_seen": "c.first_seen DESC, c.id DESC"}
+# sort name -> (column, its SQL type); every order ends with the id so keys are unique.
+SORTS = {"count": ("c.event_count", "bigint"), "last_seen": ("c.last_seen", "timestamptz"), "first_seen": ("c.first_seen", "timestamptz")}
 _CLUSTER_COLUMNS = (
     "c.id, c.project_id, c.title, c.culprit, c.level, c.platform, c.status, c.regressed_in_release, c.merged_into,"
     " c.event_count, c.user_count, c.first_seen, c.last_seen, c.first_release, c.last_release, c.config_id,"
@@ -27,22 +29,28 @@ async def list_clusters(
     environment: str | None,
     sort: str,
     limit: int,
-    offset: int,
+    after: tuple[Any, int] | None,
 ) -> list[asyncpg.Record]:
-    """Clusters of a project (merged-away ones hidden); ``release``/``environment`` keep those seen there."""
+    """A page of a project's clusters (merged-away ones hidden), newest key first, after the key ``after``.
+
+    ``release``/``environment`` keep clusters seen there.
+    """
+    column, sql_type = SORTS[sort]
     return await conn.fetch(
         f"SELECT {_CLUSTER_COLUMNS} FROM clusters c WHERE c.project_id = $1 AND c.merged_into IS NULL"
         " AND ($2::text IS NULL OR c.status = $2)"
         " AND ($3::text IS NULL OR EXISTS (SELECT 1 FROM cluster_release_stats r WHERE r.cluster_id = c.id AND r.release = $3))"
         " AND ($4::text IS NULL OR EXISTS (SELECT 1 FROM cluster_environment_stats v"
         "      WHERE v.cluster_id = c.id AND v.environment = $4))"
-        f" ORDER BY {_SORTS[sort]} LIMIT $5 OFFSET $6",
+        f" AND ($6::bigint IS NULL OR ({column}, c.id) < ($5::{sql_type}, $6::bigint))"
+        f" ORDER BY {column} DESC, c.id DESC LIMIT $7",
         project_id,
         status,
         release,
         environment,
+        after[0] if after else None,
+        after[1] if after else None,
         limit,
-        offset,
     )
 
 
@@ -80,17 +88,6 @@ async def cluster_details(conn: Conn, cluster_id: int) -> dict[str, list[asyncpg
             cluster_id,
         ),
     }
-
-
-async def set_status(conn: Conn, project_id: int, cluster_id: int, status: str) -> bool:
-    done = await conn.execute(
-        "UPDATE clusters SET status = $3, regressed_in_release = CASE WHEN $3 = 'resolved' THEN NULL"
-        " ELSE regressed_in_release END WHERE project_id = $1 AND id = $2",
-        project_id,
-        cluster_id,
-        status,
-    )
-    return done.endswith(" 1")
 
 
 async def merge(conn: asyncpg.Connection, project_id: int, target: int, sources: Sequence[int]) -> list[int]:

@@ -95,14 +95,29 @@ _EVENT_COLUMNS = (
 
 
 async def list_events(
-    conn: asyncpg.Connection | asyncpg.Pool, project_id: int, *, limit: int, before_id: int | None
+    conn: asyncpg.Connection | asyncpg.Pool,
+    project_id: int,
+    *,
+    limit: int,
+    before_id: int | None,
+    release: str | None = None,
+    environment: str | None = None,
+    status: str | None = None,
+    cluster_id: int | None = None,
 ) -> list[asyncpg.Record]:
+    """A page of a project's events, newest first, before ``before_id``; each filter given must hold."""
     return await conn.fetch(
         _EVENT_COLUMNS + " FROM events e WHERE e.project_id = $1 AND ($2::bigint IS NULL OR e.id < $2)"
+        " AND ($4::text IS NULL OR e.release = $4) AND ($5::text IS NULL OR e.environment = $5)"
+        " AND ($6::text IS NULL OR e.status = $6) AND ($7::bigint IS NULL OR e.cluster_id = $7)"
         " ORDER BY e.id DESC LIMIT $3",
         project_id,
         before_id,
         limit,
+        release,
+        environment,
+        status,
+        cluster_id,
     )
 
 
@@ -127,9 +142,10 @@ async def pending_count(conn: asyncpg.Connection | asyncpg.Pool, project_id: int
     return int(await conn.fetchval("SELECT count(*) FROM events WHERE status = 'pending' AND project_id = $1", project_id))
 
 
-async def status_counts(conn: asyncpg.Connection | asyncpg.Pool, project_id: int | None = None) -> dict[str, int]:
+async def status_counts_of_organization(conn: asyncpg.Connection | asyncpg.Pool, organization_id: int) -> dict[str, int]:
     rows = await conn.fetch(
-        "SELECT status, count(*) AS n FROM events WHERE $1::bigint IS NULL OR project_id = $1 GROUP BY status",
-        project_id,
+        "SELECT e.status, count(*) AS n FROM events e WHERE e.project_id IN"
+        " (SELECT id FROM projects WHERE organization_id = $1) GROUP BY e.status",
+        organization_id,
     )
     return {r["status"]: int(r["n"]) for r in rows}

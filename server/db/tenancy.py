@@ -138,6 +138,22 @@ async def projects_of(conn: asyncpg.Connection | asyncpg.Pool, organization_id: 
     return [Project(*r.values()) for r in rows]
 
 
+async def projects_with_keys(
+    conn: asyncpg.Connection | asyncpg.Pool, organization_id: int, *, after_id: int | None, limit: int
+) -> list[tuple[Project, list[str]]]:
+    """A page of projects (id order) with their public keys, in one query."""
+    rows = await conn.fetch(
+        "SELECT p.id, p.organization_id, o.slug AS organization, p.slug, p.name, p.platform,"
+        " COALESCE((SELECT array_agg(k.public_key ORDER BY k.id) FROM project_keys k WHERE k.project_id = p.id), '{}') AS keys"
+        " FROM projects p JOIN organizations o ON o.id = p.organization_id"
+        " WHERE p.organization_id = $1 AND ($2::bigint IS NULL OR p.id > $2) ORDER BY p.id LIMIT $3",
+        organization_id,
+        after_id,
+        limit,
+    )
+    return [(Project(*list(r.values())[:6]), list(r["keys"])) for r in rows]
+
+
 async def project_in_org(conn: asyncpg.Connection | asyncpg.Pool, organization_id: int, project_id: int) -> Project:
     row = await conn.fetchrow(_PROJECT_SELECT + " WHERE p.organization_id = $1 AND p.id = $2", organization_id, project_id)
     if row is None:
@@ -172,13 +188,6 @@ async def create_token(conn: asyncpg.Connection, org_slug: str, label: str = "")
         "INSERT INTO api_tokens (organization_id, token_hash, label) VALUES ($1, $2, $3)", org_id, hash_token(token), label
     )
     return token
-
-
-async def organization_for_token(conn: asyncpg.Connection | asyncpg.Pool, token: str) -> int | None:
-    value = await conn.fetchval(
-        "UPDATE api_tokens SET last_used_at = now() WHERE token_hash = $1 RETURNING organization_id", hash_token(token)
-    )
-    return int(value) if value is not None else None
 
 
 async def is_empty(conn: asyncpg.Connection) -> bool:

@@ -133,7 +133,8 @@ class Ingest:
                 if cap <= _INLINE_OUTPUT:
                     raise
             else:
-                return self._rows(project_id, kind, body, content_type)
+                if not _legacy_store(kind, body):  # base64 of zlib: decoded with the big ones
+                    return self._rows(project_id, kind, body, content_type)
         async with self._big:
             body = await asyncio.to_thread(decompress, raw, encoding, cap)
             reader.reserve(len(raw) + len(body))  # the decompressed copy is held too
@@ -144,7 +145,7 @@ class Ingest:
             return items.from_envelope(project_id, items.parse(body, self.settings.max_envelope_items), self.settings)
         if kind == "minidump":
             return minidump.from_multipart(project_id, body, content_type, self.settings)
-        if body[:1] not in (b"{", b" ", b"\n", b"\t", b"\r"):
+        if _legacy_store(kind, body):
             body = _legacy_store_body(body, self.settings.max_envelope_bytes)
         return items.from_store(project_id, body, self.settings)
 
@@ -167,6 +168,10 @@ class Ingest:
 _RETRY = {"Retry-After": "5"}
 _INLINE_INPUT = 64 << 10
 _INLINE_OUTPUT = 1 << 20
+
+
+def _legacy_store(kind: str, body: bytes) -> bool:
+    return kind == "store" and body[:1] not in (b"{", b" ", b"\n", b"\t", b"\r")
 
 
 def _content_length(headers: dict[bytes, bytes]) -> int | None:

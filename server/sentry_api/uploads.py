@@ -9,7 +9,7 @@ import msgspec
 from litestar import Controller, Request, get, post
 from litestar.datastructures import UploadFile
 
-from server import artifacts
+from server.services import artifacts
 from server.api.auth import require_token
 from server.db import tenancy
 from server.errors import Invalid

@@ -17,7 +17,7 @@ from collections.abc import Sequence
 import asyncpg
 import msgspec
 
-from server import artifacts
+from server.services import artifacts
 from server.db import chunks as chunks_sql
 from server.db.tenancy import Project
 from server.errors import Invalid

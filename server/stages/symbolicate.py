@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 import asyncpg
 
 from protocol import Event
-from server.artifacts import debug_id_key, release_key
+from server.services.artifacts import debug_id_key, release_key
 from server.db import artifacts as artifacts_sql
 from server.stages.artifact_cache import ArtifactCache, Key
 from server.stages.work import Work

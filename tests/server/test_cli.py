@@ -24,7 +24,7 @@ def test_first_serve_prints_dsn_and_login_once(make_database, tmp_path: Path) ->
     dsn = log.split("DSN:       ")[1].split()[0]
 
     with running_server(url, tmp_path) as again:
-        projects = httpx.get(f"{again.base_url}/api/0/projects/", headers={"Authorization": f"Bearer {token}"}).json()
+        projects = httpx.get(f"{again.base_url}/api/0/projects/", headers={"Authorization": f"Bearer {token}"}).json()["projects"]
     assert "Admin" not in again.log() and "Crashdesk is set up" not in again.log(), "the first-run banner shows once"
     assert [p["slug"] for p in projects] == ["default"]
     assert dsn.split("@")[0] == projects[0]["dsn"][0].split("@")[0]  # same key, whatever the port
@@ -37,7 +37,7 @@ def test_scripted_commands_print_json(make_database) -> None:  # type: ignore[no
     url = make_database()
     made = cli(url, "createproject", "acme", "billing", "--create-org", public_url="https://crash.acme.test")
     assert made["dsn"] == f"https://{made['public_key']}@crash.acme.test/{made['project_id']}"
-    assert cli(url, "token", "acme")["token"].startswith("cdt_")
+    assert cli(url, "token", "create", "acme")["token"].startswith("cdt_")
     user = cli(url, "createuser", "Ops@Acme.test", "--org", "acme", "--role", "agent")
     assert user["role"] == "agent" and len(user["password"]) >= 12
     assert cli(url, "migrate")["applied"] == []

@@ -27,7 +27,7 @@ def test_own_errors_arrive_in_the_monitoring_project(make_database, tmp_path: Pa
     base = f"http://127.0.0.1:{port}"
     monitor = cli(url, "createproject", "ops", "crashdesk", "--create-org", public_url=base)
     app = cli(url, "createproject", "acme", "app", "--create-org", public_url=base)
-    token = cli(url, "token", "ops")["token"]
+    token = cli(url, "token", "create", "ops")["token"]
     asyncio.run(_corrupt_grouping_config(url, app["project_id"]))  # an error the service must log, not hide
 
     with running_server(url, tmp_path, port=port, env={"SENTRY_DSN": monitor["dsn"]}):

@@ -23,7 +23,7 @@ def _artifacts(project: Project, release: str = "") -> list[dict]:
     path = f"/releases/{release}/artifacts/" if release else "/artifacts/"
     r = httpx.get(api(project, path), headers=project.auth, timeout=10)
     assert r.status_code == 200, r.text
-    return r.json()
+    return r.json()["artifacts"]
 
 
 def test_sourcemaps_inject_and_upload_then_a_node_crash_resolves_by_debug_id(project: Project, npm_packages: Path, tmp_path: Path) -> None:

@@ -9,7 +9,7 @@ import re
 import pytest
 
 from protocol import DebugImage, Event, ExceptionValue, Frame
-from server import artifacts
+from server.services import artifacts
 from server.database import connect
 from server.db import tenancy
 from server.migrate import migrate

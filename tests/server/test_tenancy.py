@@ -35,7 +35,7 @@ def two_orgs(server: Server) -> tuple[Project, Project, str, str]:
 def test_token_reads_its_own_organization(two_orgs: tuple[Project, Project, str, str]) -> None:
     mine, _, my_event, _ = two_orgs
     api = mine.server.base_url + "/api/0/projects"
-    projects = httpx.get(api + "/", headers=mine.auth).json()
+    projects = httpx.get(api + "/", headers=mine.auth).json()["projects"]
     assert [(p["id"], p["organization"]) for p in projects] == [(mine.id, mine.org)]
     events = httpx.get(f"{api}/{mine.id}/events/", headers=mine.auth).json()["events"]
     assert [e["event_id"] for e in events] == [my_event]
@@ -45,7 +45,7 @@ def test_token_reads_its_own_organization(two_orgs: tuple[Project, Project, str,
 def test_token_reads_nothing_of_another_organization(two_orgs: tuple[Project, Project, str, str]) -> None:
     mine, theirs, _, their_event = two_orgs
     api = mine.server.base_url + "/api/0/projects"
-    listed = httpx.get(api + "/", headers=mine.auth).json()
+    listed = httpx.get(api + "/", headers=mine.auth).json()["projects"]
     assert theirs.id not in [p["id"] for p in listed]
     assert theirs.org not in json.dumps(listed) and theirs.public_key not in json.dumps(listed)
 

@@ -15,7 +15,8 @@ import asyncpg
 import msgspec
 
 from server.db import artifacts as artifacts_sql
-from server.errors import CrashdeskError
+from server.errors import CrashdeskError, NotFound
+from server.services import cursor, projects
 from symbolication import ArtifactError, build_cfi, build_symcache, inspect_artifact, load_artifact
 
 KINDS_TEXT = "a source map, minified JavaScript, a ProGuard/R8 mapping or a native debug file (ELF, Mach-O, PE/PDB, Breakpad .sym)"
@@ -25,6 +26,7 @@ class ArtifactRejected(CrashdeskError):
     """An uploaded file cannot be used; ``status`` is the HTTP status the API answers with."""
 
     status = 400
+    code = "invalid"
 
     def __init__(self, filename: str, reason: str) -> None:
         super().__init__(f"{filename}: {reason}")
@@ -34,6 +36,7 @@ class ArtifactRejected(CrashdeskError):
 
 class ArtifactTooLarge(ArtifactRejected):
     status = 413
+    code = "too_large"
 
 
 class ArtifactOut(msgspec.Struct, frozen=True):
@@ -50,6 +53,16 @@ class ArtifactOut(msgspec.Struct, frozen=True):
     size: int
     created_at: dt.datetime
     stored: bool = True  # False when the identical file was there already
+
+
+class ArtifactsPage(msgspec.Struct, frozen=True):
+    artifacts: list[ArtifactOut]
+    next_cursor: str | None
+
+
+class UploadOut(msgspec.Struct, frozen=True):
+    artifacts: list[ArtifactOut]
+    requeued_events: int  # events that lacked one of these files, sent back to processing
 
 
 class Prepared(msgspec.Struct, frozen=True):
@@ -133,6 +146,34 @@ async def list_release(conn: asyncpg.Connection | asyncpg.Pool, project_id: int,
 
 async def delete(conn: asyncpg.Connection | asyncpg.Pool, project_id: int, release: str, artifact_id: int) -> bool:
     return await artifacts_sql.delete(conn, project_id, release, artifact_id)
+
+
+async def list_page(
+    conn: asyncpg.Connection | asyncpg.Pool, organization_id: int, project_id: int, release: str, *, limit: int,
+    cursor_: str | None = None,
+) -> ArtifactsPage:
+    """A page of a release's files (``release=""``: those found by debug id only), by name."""
+    await projects.require(conn, organization_id, project_id)
+    key = cursor.decode(cursor_, 2)
+    after = cursor.typed(key, tuple[str, int]) if key else None
+    rows = await artifacts_sql.list_for(conn, project_id, release, after=after, limit=limit)
+    out = [to_out(r) for r in rows]
+    return ArtifactsPage(out, cursor.encode(out[-1].name, out[-1].id) if len(out) == limit else None)
+
+
+async def upload(
+    pool: asyncpg.Pool, organization_id: int, project_id: int, release: str, dist: str, files: Sequence[Prepared]
+) -> UploadOut:
+    await projects.require(pool, organization_id, project_id)
+    async with pool.acquire() as conn:
+        stored, requeued = await store(conn, project_id, release, dist, files)
+    return UploadOut(stored, requeued)
+
+
+async def remove(pool: asyncpg.Pool, organization_id: int, project_id: int, release: str, artifact_id: int) -> None:
+    await projects.require(pool, organization_id, project_id)
+    if not await artifacts_sql.delete(pool, project_id, release, artifact_id):
+        raise NotFound("artifact", artifact_id)
 
 
 def to_out(row: asyncpg.Record | None) -> ArtifactOut:

@@ -1,0 +1,180 @@
+"""Clusters: pages, detail (the cluster plus its stats beside it), status, merge and unmerge."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, Literal
+
+import msgspec
+
+from server.db import cluster_admin
+from server.db.clusters import Conn
+from server.errors import NotFound
+from server.services import cursor, projects, resolution
+from server.services.resolution import ClusterStatusUpdate
+from server.services.wire import Id
+
+Status = Literal["unresolved", "resolved", "ignored"]
+Sort = Literal["last_seen", "first_seen", "count"]
+
+
+class ClusterOut(msgspec.Struct, frozen=True):
+    id: int
+    project_id: int
+    title: str
+    culprit: str | None
+    level: str | None
+    platform: str | None
+    status: str
+    regressed_in_release: str | None
+    merged_into: int | None
+    event_count: int
+    user_count: int
+    first_seen: dt.datetime
+    last_seen: dt.datetime
+    first_release: str | None
+    last_release: str | None
+    config_id: str
+    resolved_in: str | None  # the release it is fixed in (null: resolved without one, or waiting for the next)
+    resolved_in_next: bool  # resolved in the next release, which does not exist yet
+    resolved_at: dt.datetime | None
+    regressed_in: str | None
+    regressed_at: dt.datetime | None
+    seen_in_older_release: int  # events from releases older than the fix since it was resolved
+
+
+class FingerprintOut(msgspec.Struct, frozen=True):
+    hash: str
+    cluster_id: int  # the cluster that owns it (a merged cluster keeps its own)
+    config_id: str
+    origin: str
+    score: float | None
+    created_at: dt.datetime
+
+
+class ReleaseStatOut(msgspec.Struct, frozen=True):
+    release: str
+    count: int
+    first_seen: dt.datetime
+    last_seen: dt.datetime
+
+
+class EnvironmentStatOut(msgspec.Struct, frozen=True):
+    environment: str
+    count: int
+
+
+class MergedOut(msgspec.Struct, frozen=True):
+    id: int
+    title: str
+
+
+class NoteOut(msgspec.Struct, frozen=True):
+    note: str  # what symbolication or parsing noted (a missing artifact, ...)
+    events: int  # among the cluster's 200 latest events
+
+
+class LatestEventOut(msgspec.Struct, frozen=True):
+    event_id: str
+    occurred_at: dt.datetime | None
+    release: str | None
+
+
+class ClusterDetailOut(ClusterOut, frozen=True):
+    """A cluster's own fields, and beside them what explains it."""
+
+    fingerprints: list[FingerprintOut]
+    releases: list[ReleaseStatOut]
+    environments: list[EnvironmentStatOut]
+    merged: list[MergedOut]
+    notes: list[NoteOut]
+    latest_events: list[LatestEventOut]
+
+
+class ClustersPage(msgspec.Struct, frozen=True):
+    clusters: list[ClusterOut]
+    next_cursor: str | None
+
+
+class ClusterMerge(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    cluster_ids: list[Id]
+
+
+class MergeResult(msgspec.Struct, frozen=True):
+    cluster_id: int
+    cluster_ids: list[int]  # those actually merged or split (others were not there)
+
+
+def _out(row: Any, kind: type[ClusterOut] = ClusterOut, **extra: Any) -> Any:
+    return kind(**dict(row), **extra)
+
+
+async def list_clusters(
+    conn: Conn,
+    organization_id: int,
+    project_id: int,
+    *,
+    status: Status | None = None,
+    release: str | None = None,
+    environment: str | None = None,
+    sort: Sort = "last_seen",
+    limit: int = 50,
+    cursor_: str | None = None,
+) -> ClustersPage:
+    await projects.require(conn, organization_id, project_id)
+    after: tuple[Any, int] | None = None
+    if (key := cursor.decode(cursor_, 3)) is not None:
+        if key[0] != sort:
+            raise cursor.mismatch(f"sort={key[0]}")
+        after = cursor.typed(key[1:], tuple[int, int] if sort == "count" else tuple[dt.datetime, int])
+    rows = await cluster_admin.list_clusters(
+        conn, project_id, status=status, release=release, environment=environment, sort=sort, limit=limit, after=after
+    )
+    clusters = [_out(r) for r in rows]
+    next_cursor = None
+    if len(rows) == limit:
+        last = clusters[-1]
+        value = last.event_count if sort == "count" else getattr(last, sort).isoformat()
+        next_cursor = cursor.encode(sort, value, last.id)
+    return ClustersPage(clusters, next_cursor)
+
+
+async def get_cluster(conn: Conn, organization_id: int, project_id: int, cluster_id: int) -> ClusterDetailOut:
+    await projects.require(conn, organization_id, project_id)
+    row = await cluster_admin.get_cluster(conn, project_id, cluster_id)
+    if row is None:
+        raise NotFound("cluster", cluster_id)
+    details = await cluster_admin.cluster_details(conn, cluster_id)
+    kinds = {"fingerprints": FingerprintOut, "releases": ReleaseStatOut, "environments": EnvironmentStatOut,
+             "merged": MergedOut, "notes": NoteOut, "latest_events": LatestEventOut}
+    extra = {name: [kinds[name](**dict(r)) for r in rows] for name, rows in details.items()}
+    return _out(row, ClusterDetailOut, **extra)  # type: ignore[no-any-return]
+
+
+async def update_cluster(
+    pool: Any, organization_id: int, project_id: int, cluster_id: int, change: ClusterStatusUpdate, *, actor: str
+) -> ClusterDetailOut:
+    """Change the status (``server.services.resolution`` logs who and when); answers the same shape as ``get_cluster``."""
+    async with pool.acquire() as conn:
+        await resolution.change_status(conn, organization_id, project_id, cluster_id, change, actor=actor,
+                                       now=dt.datetime.now(dt.UTC))
+    return await get_cluster(pool, organization_id, project_id, cluster_id)
+
+
+async def merge(pool: Any, organization_id: int, project_id: int, cluster_id: int, change: ClusterMerge) -> MergeResult:
+    """Fold the listed clusters into this one; their future events follow."""
+    await projects.require(pool, organization_id, project_id)
+    async with pool.acquire() as conn, conn.transaction():
+        target = await cluster_admin.get_cluster(conn, project_id, cluster_id)
+        if target is None or target["merged_into"] is not None:
+            raise NotFound("cluster", cluster_id)
+        merged = await cluster_admin.merge(conn, project_id, cluster_id, change.cluster_ids)
+    return MergeResult(cluster_id, merged)
+
+
+async def unmerge(pool: Any, organization_id: int, project_id: int, cluster_id: int, change: ClusterMerge) -> MergeResult:
+    """Split the listed clusters back out; the events of their hashes go with them."""
+    await projects.require(pool, organization_id, project_id)
+    async with pool.acquire() as conn, conn.transaction():
+        split = await cluster_admin.unmerge(conn, project_id, cluster_id, change.cluster_ids)
+    return MergeResult(cluster_id, split)

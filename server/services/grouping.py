@@ -1,0 +1,31 @@
+"""A project's grouping rules (fingerprint and in-app rules): read and replace."""
+
+from __future__ import annotations
+
+import msgspec
+
+from dedupe import GroupingConfig, InvalidRule, validate_rules
+from server.db import clusters as clusters_sql
+from server.db.clusters import Conn
+from server.errors import Invalid
+from server.services import projects
+from server.services.wire import reject_nul
+
+
+async def get_config(conn: Conn, organization_id: int, project_id: int) -> GroupingConfig:
+    await projects.require(conn, organization_id, project_id)
+    raw = (await clusters_sql.grouping_configs(conn, [project_id])).get(project_id)
+    return msgspec.convert(raw, GroupingConfig) if raw else GroupingConfig()
+
+
+async def put_config(conn: Conn, organization_id: int, project_id: int, config: GroupingConfig) -> GroupingConfig:
+    """Replace the rules; ``crashdesk regroup`` applies them to past events."""
+    await projects.require(conn, organization_id, project_id)
+    raw = msgspec.to_builtins(config)
+    reject_nul(raw, "grouping config")
+    try:
+        validate_rules(config.fingerprint_rules)
+    except InvalidRule as exc:
+        raise Invalid(str(exc), "fingerprint_rules") from None
+    await clusters_sql.set_grouping_config(conn, project_id, raw)
+    return config
