@@ -204,6 +204,16 @@ def _signals_ignored() -> Iterator[None]:
             signal.signal(sig, handler)
 
 
+# What a connect or query raises while PostgreSQL is down or restarting: "retry later", not a bug.
+# asyncpg's connect can end in an InternalClientError (TargetServerAttributeNotMatched) mid-restart.
+DATABASE_DOWN: tuple[type[BaseException], ...] = (
+    TimeoutError,
+    OSError,
+    asyncpg.PostgresError,
+    asyncpg.InterfaceError,
+    asyncpg.exceptions.InternalClientError,
+)
+
 async def _init_connection(conn: asyncpg.Connection) -> None:
     await conn.set_type_codec("jsonb", encoder=_json_text, decoder=_json_load, schema="pg_catalog", format="text")
 

@@ -9,10 +9,10 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-import asyncpg
 from litestar.connection import ASGIConnection
 from litestar.handlers.base import BaseRouteHandler
 
+from server.database import DATABASE_DOWN
 from server.db import tokens
 from server.errors import Forbidden, Unauthorized, Unavailable
 
@@ -29,7 +29,7 @@ async def require_token(connection: ASGIConnection, handler: BaseRouteHandler) -
     try:
         async with asyncio.timeout(DATABASE_SECONDS):
             found = await tokens.authenticate(connection.app.state.pool, token.strip())
-    except (TimeoutError, OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+    except DATABASE_DOWN as exc:
         # A fixed query on the token table: any failure means the database cannot answer now.
         raise Unavailable("the database is unavailable; retry shortly") from exc
     if found is None:

@@ -109,6 +109,7 @@ EXCEPTION_HANDLERS: dict[Any, Any] = {
     HTTPException: on_http_error,
     asyncpg.DataError: on_database_refused,
     asyncpg.PostgresConnectionError: on_database_unavailable,
+    asyncpg.exceptions.InternalClientError: on_database_unavailable,
     asyncpg.exceptions.OperatorInterventionError: on_database_unavailable,
     asyncpg.exceptions.InsufficientResourcesError: on_database_unavailable,
     ConnectionError: on_database_unavailable,

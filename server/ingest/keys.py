@@ -7,6 +7,7 @@ import time
 
 import asyncpg
 
+from server.database import DATABASE_DOWN
 from server.db.tenancy import ProjectKey, key_by_public
 from server.ingest.errors import Unavailable
 
@@ -27,7 +28,7 @@ class KeyCache:
             return hit[1]
         try:
             key = await asyncio.wait_for(key_by_public(self._pool, public_key), timeout)
-        except (TimeoutError, OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+        except DATABASE_DOWN as exc:
             raise Unavailable(
                 f"project keys cannot be read right now ({type(exc).__name__}); retry later", headers={"Retry-After": "5"}
             ) from exc

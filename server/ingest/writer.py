@@ -15,6 +15,7 @@ from collections import Counter
 import asyncpg
 import msgspec
 
+from server.database import DATABASE_DOWN
 from server.db import events as events_sql
 from server.db import sessions as sessions_sql
 
@@ -147,7 +148,7 @@ class GroupCommitWriter:
     async def _connect(self) -> asyncpg.Connection | None:
         try:
             return await asyncpg.connect(self._url, timeout=self._connect_timeout)
-        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, TimeoutError) as exc:
+        except DATABASE_DOWN as exc:
             log.warning("writer reconnect failed: %s", exc)
             return None
 

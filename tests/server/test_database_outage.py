@@ -116,7 +116,7 @@ def test_database_outage_answers_503_then_recovers_losing_nothing(make_database,
                 c.join(timeout=40)
         refusals = [r for c in clients for r in c.refusals]
         assert refusals, "the outage was not seen by any client"
-        assert {status for status, _ in refusals} == {503}, sorted({s for s, _ in refusals})
+        assert {status for status, _ in refusals} == {503}, (sorted({s for s, _ in refusals}), server.log()[-6000:])
         assert all(retry for _, retry in refusals), "every 503 says when to retry"
         assert not sum(c.timeouts for c in clients), "no request hung past its timeout"
         acked = set().union(*(c.acked for c in clients))
@@ -166,7 +166,7 @@ def test_killed_embedded_database_is_restarted_and_keeps_every_acknowledged_even
                 c.join(timeout=40)
         refusals = [r for c in clients for r in c.refusals]
         assert refusals, "the kill was not seen by any client"
-        assert {status for status, _ in refusals} == {503}, sorted({s for s, _ in refusals})
+        assert {status for status, _ in refusals} == {503}, (sorted({s for s, _ in refusals}), server.log()[-6000:])
         assert all(retry for _, retry in refusals), "every 503 says when to retry"
         assert not sum(c.timeouts for c in clients), "no request hung past its timeout"
         acked = set().union(*(c.acked for c in clients))
