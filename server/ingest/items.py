@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import threading
 import uuid
 from typing import Any
 
@@ -28,7 +29,16 @@ class _Head(msgspec.Struct):
 
 
 _head_decoder = msgspec.json.Decoder(_Head)
-_compressor = zstandard.ZstdCompressor(level=1)
+# zstandard's compressors are not thread-safe, and big bodies are decoded in a worker thread while
+# small ones are decoded on the event loop: one compressor per thread (sharing one crashed serve).
+_compressors = threading.local()
+
+
+def _compress(payload: bytes) -> bytes:
+    compressor = getattr(_compressors, "zstd", None)
+    if compressor is None:
+        compressor = _compressors.zstd = zstandard.ZstdCompressor(level=1)
+    return compressor.compress(payload)
 _OBJECT_START = re.compile(rb"[ \t\r\n]*\{")  # match() looks at the start without copying the payload
 _CANONICAL_ID = re.compile(r"[0-9a-f]{32}")
 
@@ -57,7 +67,7 @@ def event_row(project_id: int, payload: bytes, header_id: str | None, settings: 
     except RecursionError:
         raise BadRequest(f"{where} is nested too deeply") from None
     event_id = normalize_event_id(head.event_id, where) or header_id or uuid.uuid4().hex
-    return EventRow(project_id=project_id, event_id=event_id, payload=_compressor.compress(payload))
+    return EventRow(project_id=project_id, event_id=event_id, payload=_compress(payload))
 
 
 def from_store(project_id: int, body: bytes, settings: Settings) -> tuple[Submission, str]:
