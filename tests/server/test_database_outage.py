@@ -28,7 +28,7 @@ import httpx
 from tests.conftest import Project
 from tests.server.test_durability import _body
 from tests.server.test_embedded_database import postmaster_pid
-from tests.support import running_server, start_server, wait_until
+from tests.support import Server, running_server, start_server, wait_until
 
 CLIENTS = 4
 OUTAGE_SECONDS = 4.0
@@ -60,6 +60,16 @@ class Client(threading.Thread):
                 else:
                     self.refusals.append((r.status_code, r.headers.get("retry-after")))
                     time.sleep(0.05)
+
+
+def _only_503s_then_acked(clients: list[Client], server: Server, what: str) -> set[str]:
+    """Every refusal during the outage or kill was a 503 with Retry-After, nothing hung; the acknowledged ids."""
+    refusals = [r for c in clients for r in c.refusals]
+    assert refusals, f"the {what} was not seen by any client"
+    assert {status for status, _ in refusals} == {503}, (sorted({s for s, _ in refusals}), server.log()[-6000:])
+    assert all(retry for _, retry in refusals), "every 503 says when to retry"
+    assert not sum(c.timeouts for c in clients), "no request hung past its timeout"
+    return set().union(*(c.acked for c in clients))
 
 
 async def _admin(url: str, name: str, allow: bool) -> None:
@@ -114,12 +124,7 @@ def test_database_outage_answers_503_then_recovers_losing_nothing(make_database,
             stop.set()
             for c in clients:
                 c.join(timeout=40)
-        refusals = [r for c in clients for r in c.refusals]
-        assert refusals, "the outage was not seen by any client"
-        assert {status for status, _ in refusals} == {503}, (sorted({s for s, _ in refusals}), server.log()[-6000:])
-        assert all(retry for _, retry in refusals), "every 503 says when to retry"
-        assert not sum(c.timeouts for c in clients), "no request hung past its timeout"
-        acked = set().union(*(c.acked for c in clients))
+        acked = _only_503s_then_acked(clients, server, "outage")
         missing = acked - asyncio.run(_stored(url))
         assert not missing, f"{len(missing)} of {len(acked)} acknowledged events were lost"
         # Processing recovered too: the backlog drains.
@@ -164,12 +169,7 @@ def test_killed_embedded_database_is_restarted_and_keeps_every_acknowledged_even
             stop.set()
             for c in clients:
                 c.join(timeout=40)
-        refusals = [r for c in clients for r in c.refusals]
-        assert refusals, "the kill was not seen by any client"
-        assert {status for status, _ in refusals} == {503}, (sorted({s for s, _ in refusals}), server.log()[-6000:])
-        assert all(retry for _, retry in refusals), "every 503 says when to retry"
-        assert not sum(c.timeouts for c in clients), "no request hung past its timeout"
-        acked = set().union(*(c.acked for c in clients))
+        acked = _only_503s_then_acked(clients, server, "kill")
         with httpx.Client(headers={"Authorization": f"Bearer {token}"}, timeout=30) as http:
             lost = [i for i in acked if http.get(f"{server.base_url}/api/0/projects{dsn.path}/events/{i}").status_code != 200]
         assert not lost, f"{len(lost)} of {len(acked)} acknowledged events were lost"
