@@ -43,6 +43,8 @@ from server.sentry_api.app import create_app as create_sentry_app
 from server.settings import Settings
 from server.webhook_sender import WebhookSender
 from server.worker import Processor
+from web.app import web_routers
+from web.errors import html_or
 
 log = logging.getLogger(__name__)
 
@@ -59,10 +61,12 @@ class CrashdeskApp:
                 health, stats, ProjectController, ClusterController, artifacts_api.controller(settings), TokenController,
                 docs_assets(),
                 ArticleController, WebhookController, TicketController, ReleaseController, ClusterReleaseController,
+                *web_routers(),
             ],
             lifespan=[self._lifespan],
             openapi_config=openapi_config(),
-            exception_handlers=EXCEPTION_HANDLERS,
+            # JSON errors under /api/, error pages everywhere else (an unknown URL too)
+            exception_handlers={kind: html_or(handler) for kind, handler in EXCEPTION_HANDLERS.items()},
             before_request=check_parameters,
             debug=False,
             # server.api.errors logs what is a server fault (500s); 4xx answers are not log-worthy.

@@ -214,6 +214,19 @@ DATABASE_DOWN: tuple[type[BaseException], ...] = (
     asyncpg.exceptions.InternalClientError,
 )
 
+# What a request may meet when the database goes away mid-query (pages answer 503 for these),
+# and what PostgreSQL says of a value it cannot take (the sender's mistake: 400).
+CONNECTION_LOST: tuple[type[BaseException], ...] = (
+    asyncpg.PostgresConnectionError,
+    asyncpg.exceptions.InternalClientError,
+    asyncpg.exceptions.OperatorInterventionError,
+    asyncpg.exceptions.InsufficientResourcesError,
+    ConnectionError,
+    TimeoutError,
+)
+VALUE_REFUSED = asyncpg.DataError
+
+
 async def _init_connection(conn: asyncpg.Connection) -> None:
     await conn.set_type_codec("jsonb", encoder=_json_text, decoder=_json_load, schema="pg_catalog", format="text")
 

@@ -66,6 +66,17 @@ class Conflict(CrashdeskError):
     code = "conflict"
 
 
+class TooManyRequests(CrashdeskError):
+    """Too many attempts (sign-in, public forms); retry after ``retry_after`` seconds."""
+
+    status = 429
+    code = "rate_limited"
+
+    def __init__(self, reason: str, retry_after: int = 60) -> None:
+        super().__init__(reason)
+        self.retry_after = retry_after
+
+
 class Unavailable(CrashdeskError):
     """A dependency (the database) is down; the client should retry after ``retry_after`` seconds."""
 

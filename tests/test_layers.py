@@ -8,6 +8,7 @@ and benchmarkable in isolation.
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 import pytest
@@ -50,3 +51,17 @@ def test_the_walker_sees_imports(tmp_path: Path) -> None:
     probe = tmp_path / "probe.py"
     probe.write_text("import asyncpg\nfrom server.db import x\nfrom urllib.request import urlopen\nimport time\n")
     assert offending(imported(probe)) == {"asyncpg", "server.db", "urllib.request", "time"}
+
+
+def test_web_pages_reach_data_only_through_services() -> None:
+    """The web app calls service functions: no driver, no SQL module, no SQL text in ``web/``."""
+    files = sorted((REPO / "web").rglob("*.py"))
+    assert files
+    bad = {
+        f"{p.relative_to(REPO)}: {sorted(n for n in imported(p) if n == 'asyncpg' or n.startswith('server.db'))}"
+        for p in files
+        if any(n == "asyncpg" or n.startswith("server.db") for n in imported(p))
+    }
+    assert not bad
+    sql = {str(p.relative_to(REPO)) for p in files if re.search(r"\b(SELECT|INSERT INTO|UPDATE \w+ SET|DELETE FROM)\b", p.read_text())}
+    assert not sql

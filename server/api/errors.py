@@ -18,7 +18,7 @@ from litestar.exceptions import HTTPException, InternalServerException, Validati
 from litestar.exceptions.responses import create_exception_response
 from litestar.handlers import HTTPRouteHandler
 
-from server.errors import CrashdeskError, Unavailable
+from server.errors import CrashdeskError, TooManyRequests, Unavailable
 
 log = logging.getLogger(__name__)
 
@@ -57,7 +57,7 @@ def on_crashdesk_error(_: Request[Any, Any, Any], exc: CrashdeskError) -> Respon
         log.error("internal error", exc_info=exc)
         return error_response(500, "internal error", "internal")
     headers = None
-    if isinstance(exc, Unavailable):
+    if isinstance(exc, (Unavailable, TooManyRequests)):
         headers = {"Retry-After": str(exc.retry_after)}
     elif exc.status == 401:
         headers = {"WWW-Authenticate": 'Bearer realm="crashdesk"'}

@@ -11,6 +11,7 @@ import asyncpg
 import msgspec
 
 from server.errors import Conflict, NotFound
+from server.passwords import hash_password
 
 
 class ProjectKey(msgspec.Struct, frozen=True):
@@ -36,18 +37,6 @@ def hash_token(token: str) -> bytes:
     return hashlib.sha256(token.encode()).digest()
 
 
-def hash_password(password: str) -> str:
-    salt = secrets.token_bytes(16)
-    digest = hashlib.scrypt(password.encode(), salt=salt, n=2**14, r=8, p=1)
-    return f"scrypt${salt.hex()}${digest.hex()}"
-
-
-def check_password(password: str, stored: str) -> bool:
-    scheme, salt, digest = stored.split("$")
-    if scheme != "scrypt":
-        return False
-    actual = hashlib.scrypt(password.encode(), salt=bytes.fromhex(salt), n=2**14, r=8, p=1)
-    return secrets.compare_digest(actual.hex(), digest)
 
 
 async def ensure_organization(conn: asyncpg.Connection, slug: str) -> int:
