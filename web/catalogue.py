@@ -1,6 +1,6 @@
 """The interface strings the code and templates ask for: what each catalogue must translate.
 
-``python -m web.catalogue`` lists the strings missing from ``locales/zh.json``; the i18n test
+``python -m web.catalogue`` lists the strings missing from ``locales/zh/*.json``; the i18n test
 fails on the same list, so a new page cannot ship half-translated.
 """
 
@@ -11,15 +11,12 @@ import json
 import sys
 from pathlib import Path
 
-from web.i18n import CATALOGUES
+from web.i18n import catalogue
 from web.render import ENV, TEMPLATES
 
 WEB = Path(__file__).parent
-# Values that reach _() as variables (roles, statuses, verdicts): listed so they are translated too.
-DYNAMIC = [
-    "admin", "engineer", "agent",
-    "wrong e-mail or password", "too many failed sign-ins; wait 15 minutes and try again",
-]
+# Values that reach _() as variables (roles, statuses, verdicts, service messages) are declared
+# where they are used, in a module-level ``TRANSLATED`` list of the page module; see dynamic_strings().
 
 
 def template_strings() -> set[str]:
@@ -47,12 +44,25 @@ def code_strings() -> set[str]:
     return found
 
 
+def dynamic_strings() -> set[str]:
+    """Every ``TRANSLATED = [...]`` list of string literals in the web package."""
+    found: set[str] = set()
+    for path in sorted(WEB.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if (
+                isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == "TRANSLATED" for t in node.targets)
+                and isinstance(node.value, (ast.List, ast.Tuple))
+            ):
+                found.update(e.value for e in node.value.elts if isinstance(e, ast.Constant) and isinstance(e.value, str))
+    return found
+
+
 def wanted() -> set[str]:
-    return template_strings() | code_strings() | set(DYNAMIC)
+    return template_strings() | code_strings() | dynamic_strings()
 
 
 def missing(locale: str = "zh") -> list[str]:
-    table = json.loads((CATALOGUES / f"{locale}.json").read_text(encoding="utf-8"))
+    table = catalogue(locale)
     return sorted(s for s in wanted() if not table.get(s))
 
 

@@ -1,8 +1,9 @@
-"""Interface languages: English source strings, one JSON catalogue per other language in ``locales/``.
+"""Interface languages: English source strings; each other language has a folder ``locales/<code>/``
+of JSON catalogues (one per area of the app, merged at load, so areas are edited apart).
 
 Templates call ``_("English text", name=value)``; the catalogue maps the English text to its
 translation, and ``{name}`` placeholders are filled after lookup, so word order can differ.
-A missing entry falls back to English (tests/web/test_i18n.py keeps the Chinese one complete).
+A missing entry falls back to English (tests/web/test_i18n.py keeps the Chinese ones complete).
 """
 
 from __future__ import annotations
@@ -20,10 +21,12 @@ CATALOGUES = Path(__file__).parent / "locales"
 
 @functools.cache
 def catalogue(locale: str) -> dict[str, str]:
-    path = CATALOGUES / f"{locale}.json"
-    if locale == DEFAULT or not path.exists():
+    if locale == DEFAULT:
         return {}
-    return dict(json.loads(path.read_text(encoding="utf-8")))
+    table: dict[str, str] = {}
+    for path in sorted((CATALOGUES / locale).glob("*.json")):
+        table.update(json.loads(path.read_text(encoding="utf-8")))
+    return table
 
 
 def translator(locale: str) -> Callable[..., str]:

@@ -14,9 +14,18 @@ def test_chinese_catalogue_covers_every_interface_string() -> None:
 
 
 def test_translations_keep_their_placeholders() -> None:
-    table = json.loads((i18n.CATALOGUES / "zh.json").read_text(encoding="utf-8"))
-    for english, chinese in table.items():
-        assert set(re.findall(r"{(\w+)}", english)) == set(re.findall(r"{(\w+)}", chinese)), english
+    for path in sorted((i18n.CATALOGUES / "zh").glob("*.json")):
+        table = json.loads(path.read_text(encoding="utf-8"))
+        for english, chinese in table.items():
+            assert set(re.findall(r"{(\w+)}", english)) == set(re.findall(r"{(\w+)}", chinese)), (path.name, english)
+
+
+def test_catalogues_do_not_translate_one_string_twice() -> None:
+    seen: dict[str, str] = {}
+    for path in sorted((i18n.CATALOGUES / "zh").glob("*.json")):
+        for english in json.loads(path.read_text(encoding="utf-8")):
+            assert english not in seen, f"{english!r} is in both {seen[english]} and {path.name}"
+            seen[english] = path.name
 
 
 def test_locale_choice_prefers_the_cookie_then_the_browser() -> None:

@@ -15,6 +15,11 @@ from web.render import redirect, render, safe_next
 from web.session import SESSION_COOKIE, current_viewer, pool, signed_in
 
 Request_ = Request[Any, Any, Any]
+# Strings that reach _() as values: roles and the sign-in service's refusals.
+TRANSLATED = [
+    "admin", "engineer", "agent",
+    "wrong e-mail or password", "too many failed sign-ins; wait 15 minutes and try again",
+]
 
 
 def _with_session(request: Request_, response: Response[Any], session: accounts.Session) -> Response[Any]:
