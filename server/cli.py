@@ -14,7 +14,7 @@ from typing import Any
 
 import msgspec
 
-from server import bootstrap, cli_artifacts, cli_kb, cli_releases, cli_tickets, cli_tokens
+from server import bootstrap, cli_artifacts, cli_demo, cli_kb, cli_releases, cli_tickets, cli_tokens
 from server.database import connect, database_url
 from server.db import tenancy
 from server.errors import CrashdeskError, NotFound
@@ -197,6 +197,7 @@ def build_parser() -> argparse.ArgumentParser:
     cli_kb.register(sub)
     cli_releases.register(sub)
     cli_tickets.register(sub)
+    cli_demo.register(sub)
     return parser
 
 

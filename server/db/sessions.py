@@ -25,6 +25,11 @@ async def enqueue(conn: asyncpg.Connection, rows: Sequence[tuple[int, str, bytes
     await conn.execute("SELECT pg_notify($1, '')", NOTIFY_CHANNEL)
 
 
+async def queued_count(conn: asyncpg.Connection | asyncpg.Pool, project_id: int) -> int:
+    """Session items of a project not folded into release health yet."""
+    return int(await conn.fetchval("SELECT count(*) FROM session_queue WHERE project_id = $1", project_id))
+
+
 async def claim(conn: asyncpg.Connection, limit: int) -> list[Any]:
     """Take up to ``limit`` queued items; they are gone once this transaction commits."""
     return await conn.fetch(

@@ -48,6 +48,14 @@ async def ensure_organization(conn: asyncpg.Connection, slug: str) -> int:
     return int(row["id"])
 
 
+async def create_organization(conn: asyncpg.Connection, slug: str) -> int | None:
+    """A new organization's id, or None when the slug is taken (one statement: two callers never both get it)."""
+    value = await conn.fetchval(
+        "INSERT INTO organizations (slug, name) VALUES ($1, $1) ON CONFLICT (slug) DO NOTHING RETURNING id", slug
+    )
+    return None if value is None else int(value)
+
+
 async def organization_id(conn: asyncpg.Connection, slug: str) -> int:
     value = await conn.fetchval("SELECT id FROM organizations WHERE slug = $1", slug)
     if value is None:

@@ -1,0 +1,127 @@
+"""``crashdesk demo``'s run: a new organization filled by the real paths, in the order a real one fills.
+
+1. 1.0.0 and 1.1.0 crash and keep sessions (real sentry-sdk processes, ingestion, the worker);
+2. an engineer resolves the coupon crash in 1.1.0 and support writes articles linked to clusters;
+3. 1.2.0 ships: the coupon crash regresses, a new one appears, an article is revised and a draft begun;
+4. customers file tickets, in English and Chinese, some with the traceback their app printed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+import time
+
+import asyncpg
+import msgspec
+
+from server.database import connect, create_pool
+from server.db import tenancy
+from server.demo import plan, service
+from server.demo.article_texts import AFTER_REGRESSION, BEFORE_REGRESSION, COUPON
+from server.demo.support_fill import file_tickets, revise, write_article
+from server.dsn import dsn_for
+from server.errors import Conflict, Unavailable
+from server.migrate import migrate
+from server.services import clusters as clusters_service
+from server.services import resolution
+from server.settings import Settings
+
+
+class DemoOut(msgspec.Struct, frozen=True):
+    """What the demo made, and how to reach it."""
+
+    organization: str
+    project: str
+    project_id: int
+    url: str  # where `crashdesk serve` answers (its public URL)
+    dsn: str
+    admin_email: str
+    admin_password: str
+    token: str
+    releases: list[str]
+    events: int
+    sessions: int
+    clusters: int
+    regressed_cluster_id: int
+    tickets: int
+    tickets_joined_crashes: int
+    articles: int
+    seconds: float
+
+
+def refusal(org: str) -> str:
+    return (f"organization {org!r} exists already, so the demo did not touch it; open it as it is,"
+            f" or run `crashdesk demo --org NEW-NAME` to fill a new organization")
+
+
+async def _create_tenant(conn: asyncpg.Connection, org: str) -> tuple[int, int, str, str, str]:
+    async with conn.transaction():
+        org_id = await tenancy.create_organization(conn, org)
+        if org_id is None:
+            raise Conflict(refusal(org))
+        project_id = await tenancy.create_project(conn, org, plan.PROJECT, plan.PLATFORM)
+        email, password = f"demo-admin@{org}.localhost", secrets.token_urlsafe(12)
+        await tenancy.create_user(conn, email, password, org_slug=org, role="admin")
+        token = await tenancy.create_token(conn, org, "demo")
+    return org_id, project_id, email, password, token
+
+
+async def _clusters_by_kind(pool: asyncpg.Pool, org_id: int, project_id: int) -> dict[str, int]:
+    page = await clusters_service.list_clusters(pool, org_id, project_id, sort="count", limit=100)
+    found = {}
+    for kind, title in plan.TITLES.items():
+        ids = [c.id for c in page.clusters if c.title.startswith(title) and c.event_count > 0]
+        if ids:
+            found[kind] = ids[0]
+    return found
+
+
+async def run(url: str, settings: Settings, org: str, default_base: str) -> DemoOut:
+    started = time.monotonic()
+    conn = await connect(url)
+    try:
+        await migrate(conn)
+        org_id, project_id, email, password, token = await _create_tenant(conn, org)
+        base = settings.public_url or await tenancy.instance_setting(conn, "public_url") or default_base
+        key = (await tenancy.project_keys(conn, project_id))[0]
+    finally:
+        await conn.close()
+    pool = await create_pool(url)
+    try:
+        async with service.running_service(settings, url) as local:
+            local_dsn = dsn_for(local, key, project_id)
+            sent = await service.send(plan.sender_plans(plan.PHASE_1, local_dsn))
+            await service.settle(pool, project_id)
+            clusters = await _clusters_by_kind(pool, org_id, project_id)
+            async with pool.acquire() as c:
+                await resolution.change_status(
+                    c, org_id, project_id, clusters[plan.RESOLVED_KIND],
+                    resolution.ClusterStatusUpdate(status="resolved", resolved_in=plan.RESOLVED_IN),
+                    actor=email, now=dt.datetime.now(dt.UTC))
+                article_ids = {a: await write_article(c, org_id, a, clusters, author=email) for a in BEFORE_REGRESSION}
+            sent += await service.send(plan.sender_plans(plan.PHASE_2, local_dsn))
+            await service.settle(pool, project_id)
+        clusters = await _clusters_by_kind(pool, org_id, project_id)
+        regressed = clusters[plan.RESOLVED_KIND]
+        state = await resolution.get_resolution(pool, org_id, project_id, regressed)
+        if state.regressed_in != plan.RELEASES[-1]:
+            raise Unavailable(f"cluster {regressed} did not regress in {plan.RELEASES[-1]} (state: {state})")
+        async with pool.acquire() as c:
+            await revise(c, org_id, article_ids[COUPON], COUPON.after_regression, author=email, language=COUPON.language)
+            for a in AFTER_REGRESSION:
+                article_ids[a] = await write_article(c, org_id, a, clusters, author=email)
+        traces = {k: v for s in sent for k, v in s["traces"].items()}
+        made = await file_tickets(pool, org_id, project_id, traces)
+    finally:
+        await pool.close()
+    crash_clusters = set(clusters.values())
+    return DemoOut(
+        organization=org, project=plan.PROJECT, project_id=project_id, url=base, dsn=dsn_for(base, key, project_id),
+        admin_email=email, admin_password=password, token=token, releases=list(plan.RELEASES),
+        events=sum(s["events"] for s in sent),
+        sessions=sum(len(p["steps"]) for ph in (plan.PHASE_1, plan.PHASE_2) for p in plan.sender_plans(ph, "")),
+        clusters=len(crash_clusters), regressed_cluster_id=regressed, tickets=len(made),
+        tickets_joined_crashes=sum(1 for t in made if t.cluster_id in crash_clusters), articles=len(article_ids),
+        seconds=round(time.monotonic() - started, 1),
+    )
