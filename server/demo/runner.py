@@ -21,7 +21,7 @@ from server.demo import plan, service
 from server.demo.article_texts import AFTER_REGRESSION, BEFORE_REGRESSION, COUPON
 from server.demo.support_fill import file_tickets, revise, write_article
 from server.dsn import dsn_for
-from server.errors import Conflict, Unavailable
+from server.errors import Conflict, CrashdeskError, Unavailable
 from server.migrate import migrate
 from server.services import clusters as clusters_service
 from server.services import resolution
@@ -55,7 +55,19 @@ def refusal(org: str) -> str:
             f" or run `crashdesk demo --org NEW-NAME` to fill a new organization")
 
 
-async def _create_tenant(conn: asyncpg.Connection, org: str) -> tuple[int, int, str, str, str]:
+class Tenant(msgspec.Struct, frozen=True):
+    """The organization, project and admin the demo made before filling them."""
+
+    org: str
+    org_id: int
+    project_id: int
+    key: str
+    email: str
+    password: str
+    token: str
+
+
+async def _create_tenant(conn: asyncpg.Connection, org: str) -> Tenant:
     async with conn.transaction():
         org_id = await tenancy.create_organization(conn, org)
         if org_id is None:
@@ -64,7 +76,8 @@ async def _create_tenant(conn: asyncpg.Connection, org: str) -> tuple[int, int, 
         email, password = f"demo-admin@{org}.localhost", secrets.token_urlsafe(12)
         await tenancy.create_user(conn, email, password, org_slug=org, role="admin")
         token = await tenancy.create_token(conn, org, "demo")
-    return org_id, project_id, email, password, token
+        key = (await tenancy.project_keys(conn, project_id))[0]
+    return Tenant(org, org_id, project_id, key, email, password, token)
 
 
 async def _clusters_by_kind(pool: asyncpg.Pool, org_id: int, project_id: int) -> dict[str, int]:
@@ -82,15 +95,24 @@ async def run(url: str, settings: Settings, org: str, default_base: str) -> Demo
     conn = await connect(url)
     try:
         await migrate(conn)
-        org_id, project_id, email, password, token = await _create_tenant(conn, org)
+        tenant = await _create_tenant(conn, org)
         base = settings.public_url or await tenancy.instance_setting(conn, "public_url") or default_base
-        key = (await tenancy.project_keys(conn, project_id))[0]
     finally:
         await conn.close()
+    try:
+        out = await _fill(url, settings, tenant, base)
+    except (CrashdeskError, OSError) as exc:
+        raise Unavailable(f"{exc}; organization {org!r} is left partly filled: run"
+                          f" `crashdesk demo --org NEW-NAME` for a complete one") from exc
+    return msgspec.structs.replace(out, seconds=round(time.monotonic() - started, 1))
+
+
+async def _fill(url: str, settings: Settings, tenant: Tenant, base: str) -> DemoOut:
+    org_id, project_id, email = tenant.org_id, tenant.project_id, tenant.email
     pool = await create_pool(url)
     try:
         async with service.running_service(settings, url) as local:
-            local_dsn = dsn_for(local, key, project_id)
+            local_dsn = dsn_for(local, tenant.key, project_id)
             sent = await service.send(plan.sender_plans(plan.PHASE_1, local_dsn))
             await service.settle(pool, project_id)
             clusters = await _clusters_by_kind(pool, org_id, project_id)
@@ -117,11 +139,11 @@ async def run(url: str, settings: Settings, org: str, default_base: str) -> Demo
         await pool.close()
     crash_clusters = set(clusters.values())
     return DemoOut(
-        organization=org, project=plan.PROJECT, project_id=project_id, url=base, dsn=dsn_for(base, key, project_id),
-        admin_email=email, admin_password=password, token=token, releases=list(plan.RELEASES),
+        organization=tenant.org, project=plan.PROJECT, project_id=project_id, url=base,
+        dsn=dsn_for(base, tenant.key, project_id), admin_email=email, admin_password=tenant.password, token=tenant.token, releases=list(plan.RELEASES),
         events=sum(s["events"] for s in sent),
         sessions=sum(len(p["steps"]) for ph in (plan.PHASE_1, plan.PHASE_2) for p in plan.sender_plans(ph, "")),
         clusters=len(crash_clusters), regressed_cluster_id=regressed, tickets=len(made),
         tickets_joined_crashes=sum(1 for t in made if t.cluster_id in crash_clusters), articles=len(article_ids),
-        seconds=round(time.monotonic() - started, 1),
+        seconds=0.0,
     )
