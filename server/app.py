@@ -36,6 +36,7 @@ from server.ingest.handler import PATH as INGEST_PATH
 from server.ingest.handler import Ingest, Receive, Scope, Send
 from server.ingest.keys import KeyCache
 from server.ingest.writer import GroupCommitWriter
+from server.maintenance import housekeeping
 from server.migrate import migrate
 from server.selfmonitor import init_self_monitoring
 from server.sentry_api import PATH as SENTRY_PATH
@@ -100,6 +101,7 @@ class CrashdeskApp:
             processors.append(asyncio.create_task(Processor(url, self.settings, f"processor-{os.getpid()}").run()))
         if self.settings.webhook_sender:
             processors.append(asyncio.create_task(WebhookSender(url, self.settings).run()))
+        processors.append(asyncio.create_task(housekeeping(pool)))
         app.state.pool = pool
         self.sentry.state.pool = pool
         app.state.public_url = self.settings.public_url
