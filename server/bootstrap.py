@@ -81,7 +81,7 @@ def next_step(first: FirstRun, base_url: str, token: str) -> str:
     return (
         "  Send a test event:\n"
         f"    {shlex.quote(sys.executable)} -c {shlex.quote(send)}\n"
-        "  Then open its cluster:\n"
+        f"  Sign in at {base_url}/ with the admin login above, or see the cluster from the API:\n"
         f'    curl -H "Authorization: Bearer {token}" {base_url}/api/0/projects/{first.project_id}/clusters/\n'
         f"  API docs: {base_url}/api/0/schema\n"
     )

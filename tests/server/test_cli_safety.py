@@ -89,7 +89,8 @@ def test_the_printed_next_step_sends_an_event_and_shows_its_cluster(make_databas
     with running_server(make_database(), tmp_path) as server:
         log = server.log()
         send = log.split("Send a test event:\n")[1].splitlines()[0].strip()
-        look = log.split("Then open its cluster:\n")[1].splitlines()[0].strip()
+        look = log.split("or see the cluster from the API:\n")[1].splitlines()[0].strip()
+        assert f"Sign in at {server.base_url}/ " in log
         assert look.startswith("curl ") and "first-run-secrets.txt" in look
         sent = subprocess.run(["bash", "-c", send], capture_output=True, text=True, timeout=60)
         assert sent.returncode == 0, sent.stderr
