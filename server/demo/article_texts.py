@@ -88,7 +88,7 @@ GATEWAY = DemoArticle(
                  "first version"),
         Revision("Runbook: payment gateway timeouts",
                  "When customers report that the payment gateway did not answer:\n\n"
-                 "1. Check the provider's status page and the `PaymentGatewayTimeout` cluster's last seen time.\n"
+                 "1. Check the provider's status page and the `PaymentGatewayTimeoutError` cluster's last seen time.\n"
                  "2. Tell the customer their card was **not** charged; the order stays unpaid.\n"
                  "3. If it lasts over 15 minutes, page the payments on-call.\n",
                  "escalation step"),

@@ -30,7 +30,7 @@ PHASE_2: dict[tuple[str, str], dict[str, int]] = {
 TITLES = {
     "cart_sku": "KeyError",
     "coupon_zero": "ZeroDivisionError",
-    "gateway_timeout": "PaymentGatewayTimeout",
+    "gateway_timeout": "PaymentGatewayTimeoutError",
     "profile_age": "ValueError",
     "receipt_none": "AttributeError",
     "search_timeout": "TimeoutError",

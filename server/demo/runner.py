@@ -3,7 +3,8 @@
 1. 1.0.0 and 1.1.0 crash and keep sessions (real sentry-sdk processes, ingestion, the worker);
 2. an engineer resolves the coupon crash in 1.1.0 and support writes articles linked to clusters;
 3. 1.2.0 ships: the coupon crash regresses, a new one appears, an article is revised and a draft begun;
-4. customers file tickets, in English and Chinese, some with the traceback their app printed.
+4. customers file tickets, in English and Chinese, some with the traceback their app printed;
+   agents confirm or correct their clusters and send the linked articles.
 """
 
 from __future__ import annotations
@@ -45,7 +46,8 @@ class DemoOut(msgspec.Struct, frozen=True):
     clusters: int
     regressed_cluster_id: int
     tickets: int
-    tickets_joined_crashes: int
+    tickets_matched: int  # joined a crash's cluster when filed (a pasted trace or error line)
+    tickets_answered: int  # an agent confirmed or corrected the cluster
     articles: int
     seconds: float
 
@@ -134,7 +136,9 @@ async def _fill(url: str, settings: Settings, tenant: Tenant, base: str) -> Demo
             for a in AFTER_REGRESSION:
                 article_ids[a] = await write_article(c, org_id, a, clusters, author=email)
         traces = {k: v for s in sent for k, v in s["traces"].items()}
-        made = await file_tickets(pool, org_id, project_id, traces)
+        answers = {a.link.kind: article_id for a, article_id in article_ids.items()  # what a customer may read
+                   if a.link is not None and (a.status, a.visibility) == ("published", "public")}
+        made, matched = await file_tickets(pool, org_id, project_id, traces, clusters, answers)
     finally:
         await pool.close()
     crash_clusters = set(clusters.values())
@@ -144,6 +148,7 @@ async def _fill(url: str, settings: Settings, tenant: Tenant, base: str) -> Demo
         events=sum(s["events"] for s in sent),
         sessions=sum(len(p["steps"]) for ph in (plan.PHASE_1, plan.PHASE_2) for p in plan.sender_plans(ph, "")),
         clusters=len(crash_clusters), regressed_cluster_id=regressed, tickets=len(made),
-        tickets_joined_crashes=sum(1 for t in made if t.cluster_id in crash_clusters), articles=len(article_ids),
+        tickets_matched=matched,
+        tickets_answered=sum(1 for t in made if t.match_source in ("confirmed", "corrected")), articles=len(article_ids),
         seconds=0.0,
     )

@@ -10,7 +10,7 @@ from server.demo.article_texts import DemoArticle, Revision
 from server.demo.ticket_texts import TICKETS
 from server.services import article_links, articles, tickets
 from server.services.kb_models import ArticleCreate, ArticleUpdate, LinkCreate
-from server.services.ticket_model import TicketCreate, TicketOut
+from server.services.ticket_model import TicketClusterUpdate, TicketCreate, TicketOut
 
 
 async def write_article(conn: asyncpg.Connection, organization_id: int, article: DemoArticle, clusters: dict[str, int],
@@ -48,12 +48,20 @@ async def revise(conn: asyncpg.Connection, organization_id: int, article_id: int
             author=author)
 
 
-async def file_tickets(pool: asyncpg.Pool, organization_id: int, project_id: int, traces: dict[str, str]) -> list[TicketOut]:
-    """Each ticket as a customer sends it (``POST /tickets``'s service): matched to a cluster or a new one."""
-    made = []
+async def file_tickets(pool: asyncpg.Pool, organization_id: int, project_id: int, traces: dict[str, str],
+                       clusters: dict[str, int], answers: dict[str, int]) -> tuple[list[TicketOut], int]:
+    """Each ticket as a customer sends it (``POST /tickets``'s service): matched to a cluster or a new one;
+    then the agent's word where the data has one (the crash's cluster, and its article as the answer).
+    Returns the tickets and how many joined a crash's cluster when filed (before any agent)."""
+    made, matched, crashes = [], 0, set(clusters.values())
     for n, t in enumerate(TICKETS, 1):
         body = t.body.replace("{trace}", traces.get(t.trace, "")) if t.trace else t.body
-        made.append(await tickets.create(pool, organization_id, project_id, TicketCreate(
+        out = await tickets.create(pool, organization_id, project_id, TicketCreate(
             subject=t.subject, body=body, customer=t.customer, version=t.version, language=t.language,
-            external_ref=f"demo-{n}")))
-    return made
+            external_ref=f"demo-{n}"))
+        matched += out.cluster_id in crashes
+        if t.agent is not None:
+            out = await tickets.set_cluster(pool, organization_id, project_id, out.id, TicketClusterUpdate(
+                cluster_id=clusters[t.agent], article_id=answers.get(t.agent)))
+        made.append(out)
+    return made, matched
