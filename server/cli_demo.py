@@ -33,7 +33,7 @@ def _text(out: Any) -> str:
         f"  DSN:          {out.dsn}\n"
         f"  Admin login:  {out.admin_email} / {out.admin_password}\n"
         f"  API token:    {out.token}\n\n"
-        f"  Start the service with `crashdesk serve`, then for example:\n"
+        f"  Start the service with `crashdesk serve` and sign in at {out.url}/ with the admin login, or use the API:\n"
         f'    curl -H "Authorization: Bearer {out.token}" {out.url}/api/0/projects/{out.project_id}/clusters/\n'
     )
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 from pathlib import Path
 
@@ -72,6 +73,14 @@ def test_demo_fills_an_organization_by_the_real_paths_and_refuses_a_second_run(m
         coupon = [a for a in linked if any(link["cluster_id"] == regressed for link in a["links"])]
         assert coupon and coupon[0]["links"][0]["fixed_in"] == "shop@1.1.0", linked
         assert len(get(f"articles/{coupon[0]['id']}/revisions")["revisions"]) >= 3
+
+        with httpx.Client(base_url=server.base_url, follow_redirects=False, timeout=20) as browser:
+            form = re.search(r'name="_csrf" value="([^"]+)"', browser.get("/login").text)
+            assert form, "the sign-in page has no CSRF field"
+            signed_in = browser.post("/login", data={"_csrf": form.group(1), "email": out["admin_email"],
+                                                     "password": out["admin_password"]})
+            assert signed_in.status_code == 303, signed_in.text  # the printed admin login works
+            assert browser.get("/o/demo/").status_code == 200
 
     again = subprocess.run([*CRASHDESK, "demo"], env={**os.environ, "DATABASE_URL": url}, cwd=REPO,
                            capture_output=True, text=True, timeout=60)
