@@ -6,6 +6,7 @@ sends 1.2.0, where the coupon crash comes back (a regression) and a new receipt 
 
 from __future__ import annotations
 
+import datetime as dt
 import random
 from typing import Any
 
@@ -13,6 +14,9 @@ PROJECT = "shop"
 PLATFORM = "python"
 RELEASES = ("shop@1.0.0", "shop@1.1.0", "shop@1.2.0")
 RESOLVED_KIND, RESOLVED_IN = "coupon_zero", "shop@1.1.0"  # resolved between the phases, regresses in 1.2.0
+# when each release's crashes happened (days ago, from -> to), so clusters have a history to chart
+DAYS_AGO = {"shop@1.0.0": (14.0, 8.0), "shop@1.1.0": (7.0, 3.0), "shop@1.2.0": (2.0, 0.01)}
+RESOLVED_DAYS_AGO = 2.5  # the engineer marked the coupon crash fixed in 1.1.0 before 1.2.0 shipped
 
 # (release, environment): how many sessions do each thing
 PHASE_1: dict[tuple[str, str], dict[str, int]] = {
@@ -46,17 +50,21 @@ USERS = [
 ]
 
 
-def sender_plans(phase: dict[tuple[str, str], dict[str, int]], dsn: str) -> list[dict[str, Any]]:
-    """One sender input per (release, environment): steps shuffled the same way every run."""
+def sender_plans(phase: dict[tuple[str, str], dict[str, int]], dsn: str, now: dt.datetime) -> list[dict[str, Any]]:
+    """One sender input per (release, environment): steps shuffled the same way every run, spread over the
+    release's days (``at``: the step's Unix time)."""
     plans = []
     for (release, environment), counts in phase.items():
         rng = random.Random(f"{release}/{environment}")
         kinds = [kind for kind, count in counts.items() for _ in range(count)]
         rng.shuffle(kinds)
-        steps = [{"kind": kind, "user": rng.choice(USERS), "n": n} for n, kind in enumerate(kinds)]
+        start, end = (now - dt.timedelta(days=d) for d in DAYS_AGO[release])
+        span = (end - start).total_seconds()
+        steps = [{"kind": kind, "user": rng.choice(USERS), "n": n,
+                  "at": start.timestamp() + span * (n + rng.random()) / len(kinds)} for n, kind in enumerate(kinds)]
         plans.append({"dsn": dsn, "release": release, "environment": environment, "steps": steps})
     return plans
 
 
-def expected_events(phase: dict[tuple[str, str], dict[str, int]]) -> int:
-    return sum(n for counts in phase.values() for kind, n in counts.items() if kind != "ok")
+def sessions() -> int:
+    return sum(n for phase in (PHASE_1, PHASE_2) for counts in phase.values() for n in counts.values())

@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import secrets
 import time
 
@@ -27,6 +28,8 @@ from server.migrate import migrate
 from server.services import clusters as clusters_service
 from server.services import resolution
 from server.settings import Settings
+
+log = logging.getLogger(__name__)
 
 
 class DemoOut(msgspec.Struct, frozen=True):
@@ -103,7 +106,9 @@ async def run(url: str, settings: Settings, org: str, default_base: str) -> Demo
         await conn.close()
     try:
         out = await _fill(url, settings, tenant, base)
-    except (CrashdeskError, OSError) as exc:
+    except Exception as exc:  # anything: the organization exists now, and the message must say so
+        if not isinstance(exc, CrashdeskError | OSError):
+            log.exception("the demo failed")
         raise Unavailable(f"{exc}; organization {org!r} is left partly filled: run"
                           f" `crashdesk demo --org NEW-NAME` for a complete one") from exc
     return msgspec.structs.replace(out, seconds=round(time.monotonic() - started, 1))
@@ -111,21 +116,22 @@ async def run(url: str, settings: Settings, org: str, default_base: str) -> Demo
 
 async def _fill(url: str, settings: Settings, tenant: Tenant, base: str) -> DemoOut:
     org_id, project_id, email = tenant.org_id, tenant.project_id, tenant.email
+    now = dt.datetime.now(dt.UTC)
     pool = await create_pool(url)
     try:
         async with service.running_service(settings, url) as local:
             local_dsn = dsn_for(local, tenant.key, project_id)
-            sent = await service.send(plan.sender_plans(plan.PHASE_1, local_dsn))
-            await service.settle(pool, project_id)
+            sent = await service.send(plan.sender_plans(plan.PHASE_1, local_dsn, now))
+            await service.settle(pool, org_id, project_id, sum(s["events"] for s in sent))
             clusters = await _clusters_by_kind(pool, org_id, project_id)
             async with pool.acquire() as c:
                 await resolution.change_status(
                     c, org_id, project_id, clusters[plan.RESOLVED_KIND],
                     resolution.ClusterStatusUpdate(status="resolved", resolved_in=plan.RESOLVED_IN),
-                    actor=email, now=dt.datetime.now(dt.UTC))
+                    actor=email, now=now - dt.timedelta(days=plan.RESOLVED_DAYS_AGO))
                 article_ids = {a: await write_article(c, org_id, a, clusters, author=email) for a in BEFORE_REGRESSION}
-            sent += await service.send(plan.sender_plans(plan.PHASE_2, local_dsn))
-            await service.settle(pool, project_id)
+            sent += await service.send(plan.sender_plans(plan.PHASE_2, local_dsn, now))
+            await service.settle(pool, org_id, project_id, sum(s["events"] for s in sent))
         clusters = await _clusters_by_kind(pool, org_id, project_id)
         regressed = clusters[plan.RESOLVED_KIND]
         state = await resolution.get_resolution(pool, org_id, project_id, regressed)
@@ -146,7 +152,7 @@ async def _fill(url: str, settings: Settings, tenant: Tenant, base: str) -> Demo
         organization=tenant.org, project=plan.PROJECT, project_id=project_id, url=base,
         dsn=dsn_for(base, tenant.key, project_id), admin_email=email, admin_password=tenant.password, token=tenant.token, releases=list(plan.RELEASES),
         events=sum(s["events"] for s in sent),
-        sessions=sum(len(p["steps"]) for ph in (plan.PHASE_1, plan.PHASE_2) for p in plan.sender_plans(ph, "")),
+        sessions=plan.sessions(),
         clusters=len(crash_clusters), regressed_cluster_id=regressed, tickets=len(made),
         tickets_matched=matched,
         tickets_answered=sum(1 for t in made if t.match_source in ("confirmed", "corrected")), articles=len(article_ids),

@@ -1,6 +1,6 @@
 """Run the demo shop as its users would, reporting with the real sentry-sdk (a separate process).
 
-Reads ``{"dsn", "release", "environment", "steps": [{"kind", "user", "n"}]}`` on stdin. Each step
+Reads ``{"dsn", "release", "environment", "steps": [{"kind", "user", "n", "at"}]}`` on stdin. Each step
 is one user session (release health) doing one thing; crashes are captured as unhandled (the
 session crashes), handled errors with ``capture_exception`` (the session is errored). Prints
 ``{"events": N, "traces": {kind: traceback text}}``: what a customer would paste in a ticket.
@@ -8,6 +8,7 @@ session crashes), handled errors with ``capture_exception`` (the session is erro
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import sys
 import traceback
@@ -57,9 +58,21 @@ STEPS: dict[str, Callable[[int], None]] = {
     "profile_age": profile_age, "receipt_none": receipt_none, "search_timeout": search_timeout,
 }
 HANDLED = {"gateway_timeout", "search_timeout"}  # the app catches these and shows an error page
+WHEN: list[dt.datetime] = []  # the time the running step happened (the plan spreads steps over days)
 
 
-def run_step(kind: str, user: dict[str, str], n: int, traces: dict[str, str]) -> str | None:
+def dated(event: dict[str, Any], hint: dict[str, Any]) -> dict[str, Any]:
+    """``before_send``: the event, and its breadcrumbs just before it, at the step's planned time."""
+    if WHEN:  # serialised already: RFC 3339 strings, as the SDK writes them
+        event["timestamp"] = WHEN[-1].isoformat()
+        crumbs = (event.get("breadcrumbs") or {}).get("values") or []
+        for back, crumb in enumerate(reversed(crumbs), 1):
+            crumb["timestamp"] = (WHEN[-1] - dt.timedelta(seconds=3 * back)).isoformat()
+    return event
+
+
+def run_step(kind: str, user: dict[str, str], n: int, at: float, traces: dict[str, str]) -> str | None:
+    WHEN.append(dt.datetime.fromtimestamp(at, dt.UTC))
     scope = sentry_sdk.get_isolation_scope()
     sentry_sdk.set_user(user)
     sentry_sdk.set_tag("locale", user.get("locale", "en"))
@@ -89,9 +102,9 @@ def main() -> None:
     plan = json.load(sys.stdin)
     sentry_sdk.init(dsn=plan["dsn"], release=plan["release"], environment=plan["environment"],
                     default_integrations=False, in_app_include=["shop"], server_name=f"shop-{plan['environment']}-1",
-                    max_breadcrumbs=20)
+                    max_breadcrumbs=20, before_send=dated)
     traces: dict[str, str] = {}
-    events = sum(1 for step in plan["steps"] if run_step(step["kind"], step["user"], step["n"], traces))
+    events = sum(1 for step in plan["steps"] if run_step(step["kind"], step["user"], step["n"], step["at"], traces))
     sentry_sdk.flush(timeout=20)
     print(json.dumps({"events": events, "traces": traces}))
 

@@ -76,10 +76,14 @@ async def send(plans: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return list(await asyncio.gather(*(one(p) for p in plans)))
 
 
-async def settle(pool: asyncpg.Pool, project_id: int) -> None:
-    """Wait until the processor has taken every event and session item of the project."""
+async def settle(pool: asyncpg.Pool, organization_id: int, project_id: int, sent: int) -> None:
+    """Wait until the processor has taken every event and session item of the project, and check that
+    all ``sent`` events arrived (an SDK drops what it cannot send without a word)."""
     deadline = time.monotonic() + SETTLE_SECONDS
     while await events_sql.pending_count(pool, project_id) or await sessions_sql.queued_count(pool, project_id):
         if time.monotonic() > deadline:
             raise Unavailable(f"the demo's events were not processed within {SETTLE_SECONDS:.0f}s")
         await asyncio.sleep(0.1)
+    counts = await events_sql.status_counts_of_organization(pool, organization_id)
+    if counts.get("processed", 0) != sent:
+        raise Unavailable(f"the SDK reported {sent} events sent, the service has {counts}")

@@ -7,6 +7,7 @@ import datetime as dt
 import asyncpg
 
 from server.demo.article_texts import DemoArticle, Revision
+from server.demo.plan import DAYS_AGO
 from server.demo.ticket_texts import TICKETS
 from server.services import article_links, articles, tickets
 from server.services.kb_models import ArticleCreate, ArticleUpdate, LinkCreate
@@ -54,11 +55,13 @@ async def file_tickets(pool: asyncpg.Pool, organization_id: int, project_id: int
     then the agent's word where the data has one (the crash's cluster, and its article as the answer).
     Returns the tickets and how many joined a crash's cluster when filed (before any agent)."""
     made, matched, crashes = [], 0, set(clusters.values())
+    now = dt.datetime.now(dt.UTC)
     for n, t in enumerate(TICKETS, 1):
+        days_ago = sum(DAYS_AGO[t.version]) / 2  # written while the customer's version was current
         body = t.body.replace("{trace}", traces.get(t.trace, "")) if t.trace else t.body
         out = await tickets.create(pool, organization_id, project_id, TicketCreate(
             subject=t.subject, body=body, customer=t.customer, version=t.version, language=t.language,
-            external_ref=f"demo-{n}"))
+            external_ref=f"demo-{n}", created_at=now - dt.timedelta(days=days_ago, hours=-n)))
         matched += out.cluster_id in crashes
         if t.agent is not None:
             out = await tickets.set_cluster(pool, organization_id, project_id, out.id, TicketClusterUpdate(
