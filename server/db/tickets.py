@@ -148,3 +148,20 @@ async def mark_fix_available(conn: Conn, project_id: int, release_id: int, versi
         " AND COALESCE(m.resolved_in_release_id, c.resolved_in_release_id) = $2"
         " RETURNING t.id, t.external_ref, COALESCE(c.merged_into, c.id) AS cluster_id, t.customer, t.version, t.subject",
         project_id, release_id, version)
+
+
+async def list_org_tickets(
+    conn: Conn, organization_id: int, *, project_id: int | None, cluster_id: int | None, status: str | None,
+    customer: str | None, version: str | None, before_id: int | None, limit: int,
+) -> list[asyncpg.Record]:
+    """The organization's tickets across its projects (or one), newest first, with each cluster's title."""
+    return await conn.fetch(
+        "SELECT " + TICKET_COLUMNS + ", COALESCE(m.title, c.title) AS cluster_title"
+        " FROM tickets t LEFT JOIN clusters c ON c.id = t.cluster_id LEFT JOIN clusters m ON m.id = c.merged_into"
+        " WHERE t.organization_id = $1 AND ($2::bigint IS NULL OR t.project_id = $2)"
+        " AND ($3::bigint IS NULL OR COALESCE(c.merged_into, t.cluster_id) = $3)"
+        " AND ($4::text IS NULL OR t.status = $4) AND ($5::text IS NULL OR t.customer = $5)"
+        " AND ($6::text IS NULL OR t.version = $6) AND ($7::bigint IS NULL OR t.id < $7)"
+        " ORDER BY t.id DESC LIMIT $8",
+        organization_id, project_id, cluster_id, status, customer, version, before_id, limit,
+    )

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from server.db import ticket_history
 from server.db import tickets as tickets_sql
 from server.db.search import Conn
 from server.services import webhooks
@@ -19,6 +20,7 @@ async def release_finalized(conn: Conn, organization_id: int, project_id: int, r
                             *, now: dt.datetime) -> int:
     """Move the tickets of clusters resolved in ``release_id`` to ``fix_available``; returns how many."""
     moved = await tickets_sql.mark_fix_available(conn, project_id, release_id, version)
+    await ticket_history.add_fix_available(conn, [r["id"] for r in moved], version)
     for r in moved:
         await webhooks.emit(conn, organization_id, "ticket.fix_available", {
             "ticket_id": r["id"], "external_ref": r["external_ref"], "project_id": project_id,

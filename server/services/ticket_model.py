@@ -78,6 +78,19 @@ class TicketPage(msgspec.Struct, frozen=True):
     next_cursor: str | None
 
 
+class TicketListed(msgspec.Struct, frozen=True):
+    """A ticket in the organization's list: which project it is in and its cluster's title."""
+
+    ticket: TicketOut
+    project_id: int
+    cluster_title: str | None
+
+
+class TicketOrgPage(msgspec.Struct, frozen=True):
+    tickets: list[TicketListed]
+    next_cursor: str | None
+
+
 class TicketClusterUpdate(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     """An agent's word on a ticket: the right cluster (same one = confirm, another = correct), or the article sent."""
 

@@ -17,13 +17,22 @@ from dedupe import CONFIG_ID, Signature, parameterize
 from dedupe.ticket_match import detect_language, join_target
 from dedupe.traces import groupings
 from server.db import clusters as clusters_sql
+from server.db import ticket_history
 from server.db import tickets as tickets_sql
 from server.db.search import Conn
 from server.db.tenancy import project_in_org
 from server.errors import Invalid, NotFound
 from server.services import cursor
 from server.services.ticket_lookup import _config, describe, gather
-from server.services.ticket_model import CandidateOut, TicketClusterUpdate, TicketCreate, TicketOut, TicketPage
+from server.services.ticket_model import (
+    CandidateOut,
+    TicketClusterUpdate,
+    TicketCreate,
+    TicketListed,
+    TicketOrgPage,
+    TicketOut,
+    TicketPage,
+)
 from server.services.ticket_text import index_ticket
 
 LANGUAGES = ("en", "zh")
@@ -55,13 +64,16 @@ def validate(data: TicketCreate) -> str:
     return data.language or detect_language(f"{data.subject}\n{data.body}")
 
 
-async def create(pool: Conn, organization_id: int, project_id: int, data: TicketCreate) -> TicketOut:
+async def create(pool: Conn, organization_id: int, project_id: int, data: TicketCreate, *, into: int | None = None,
+                 actor: str | None = None) -> TicketOut:
+    """File a ticket; ``into`` is the cluster an agent chose for it (the desk's one-action confirm),
+    stored as confirmed when it is the lookup's best candidate and as corrected otherwise."""
     language = validate(data)
     await project_in_org(pool, organization_id, project_id)
     text = f"{data.subject}\n\n{data.body}"
     async with pool.acquire() as conn, conn.transaction():  # type: ignore[union-attr]
         got = await gather(conn, organization_id, project_id, text)
-        target = join_target(got.ranked)
+        target = join_target(got.ranked) if into is None else None
         match: CandidateOut | None = None
         if target is not None:
             match = (await describe(conn, project_id, [target], data.version) or [None])[0]
@@ -69,7 +81,9 @@ async def create(pool: Conn, organization_id: int, project_id: int, data: Ticket
                 # an error line joins a crash's cluster, not another ticket's: on real reports the same
                 # message quoted from different pages is often a different problem
                 match = None
-        if match is not None:
+        if into is not None:
+            cluster_id, source, match = await _chosen(conn, project_id, into, got.ranked, data.version)
+        elif match is not None:
             cluster_id, source = match.cluster_id, "auto"
         else:
             cluster_id, source = await _new_cluster(conn, project_id, data, got.traces), "new"
@@ -84,8 +98,20 @@ async def create(pool: Conn, organization_id: int, project_id: int, data: Ticket
         except asyncpg.UniqueViolationError:
             raise Invalid(f"a ticket with external_ref {data.external_ref!r} exists in this project", "external_ref") from None
         await index_ticket(conn, organization_id, project_id, ticket_id, data.subject, data.body, language)
+        await ticket_history.add(conn, ticket_id, source, cluster_id=cluster_id, actor=actor, at=data.created_at)
         row = await tickets_sql.get_ticket(conn, project_id, ticket_id)
     return _out(row)
+
+
+async def _chosen(conn: asyncpg.Connection, project_id: int, chosen: int, ranked: list[Any], version: str | None
+                  ) -> tuple[int, str, CandidateOut | None]:
+    """The agent's cluster for a new ticket: (cluster, confirmed or corrected, the match as stored)."""
+    target = await tickets_sql.cluster_in_project(conn, project_id, chosen)
+    if target is None:
+        raise NotFound("cluster", chosen)
+    source = "confirmed" if ranked and ranked[0].cluster_id == target else "corrected"
+    match = (await describe(conn, project_id, [_agent_rank(target)], version) or [None])[0]
+    return target, source, match
 
 
 async def _new_cluster(conn: asyncpg.Connection, project_id: int, data: TicketCreate, traces: tuple[Any, ...]) -> int:
@@ -138,8 +164,8 @@ async def list_page(pool: Conn, organization_id: int, project_id: int, *, cluste
     return TicketPage([_out(r) for r in rows], cursor.encode(rows[-1]["id"]) if more and rows else None)
 
 
-async def set_cluster(pool: Conn, organization_id: int, project_id: int, ticket_id: int, data: TicketClusterUpdate
-                      ) -> TicketOut:
+async def set_cluster(pool: Conn, organization_id: int, project_id: int, ticket_id: int, data: TicketClusterUpdate,
+                      *, actor: str | None = None) -> TicketOut:
     """Confirm (same cluster) or correct (another) a ticket's match; link the article sent as the answer."""
     await project_in_org(pool, organization_id, project_id)
     if data.cluster_id is None and data.article_id is None:
@@ -156,14 +182,35 @@ async def set_cluster(pool: Conn, organization_id: int, project_id: int, ticket_
             match = (await describe(conn, project_id, [_agent_rank(target)], row["version"]) or [None])[0]
             await tickets_sql.set_cluster(conn, project_id, ticket_id, target, source,
                                           msgspec.to_builtins(match) if match else None)
+            await ticket_history.add(conn, ticket_id, source, cluster_id=target, actor=actor)
         if data.article_id is not None:
             from server.services import articles
 
             await articles.get(conn, organization_id, data.article_id)  # 404 unless this organization's
             await tickets_sql.set_article(conn, project_id, ticket_id, data.article_id)
+            await ticket_history.add(conn, ticket_id, "article", article_id=data.article_id, actor=actor)
             await articles.reindex(conn, [data.article_id])  # the customer's words now find the article
         row = await tickets_sql.get_ticket(conn, project_id, ticket_id)
     return _out(row)
+
+
+async def list_org_page(pool: Conn, organization_id: int, *, project_id: int | None, cluster_id: int | None,
+                        status: str | None, customer: str | None, version: str | None, cursor_value: str | None,
+                        limit: int) -> TicketOrgPage:
+    """The organization's tickets across its projects (or one), newest first, with their clusters' titles."""
+    if status is not None and status not in STATUSES:
+        raise Invalid(f"status must be one of {', '.join(STATUSES)}", "status")
+    if project_id is not None:
+        await project_in_org(pool, organization_id, project_id)
+    key = cursor.decode(cursor_value, 1)
+    before = int(key[0]) if key else None
+    rows = await tickets_sql.list_org_tickets(pool, organization_id, project_id=project_id, cluster_id=cluster_id,
+                                              status=status, customer=customer, version=version, before_id=before,
+                                              limit=limit + 1)
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return TicketOrgPage([TicketListed(_out(r), r["project_id"], r["cluster_title"]) for r in rows],
+                         cursor.encode(rows[-1]["id"]) if more and rows else None)
 
 
 def _agent_rank(cluster_id: int) -> Any:
