@@ -10,7 +10,7 @@ from litestar.params import Parameter
 from dedupe import GroupingConfig
 from server.api.auth import caller, require_token
 from server.services import clusters, grouping
-from server.services.clusters import ClusterDetailOut, ClusterMerge, ClustersPage, MergeResult, Sort, Status
+from server.services.clusters import ClusterDetailOut, ClusterMerge, ClustersPage, ListStatus, MergeResult, Sort
 from server.services.resolution import ClusterStatusUpdate
 from server.services.wire import DEFAULT_LIMIT, MAX_LIMIT
 
@@ -27,18 +27,23 @@ class ClusterController(Controller):
         self,
         request: Request_,
         project_id: int,
-        status: Status | None = Parameter(default=None, description="only clusters with this status"),
+        status: ListStatus | None = Parameter(
+            default=None, description="only clusters with this status (regressed: unresolved again after a fix)"
+        ),
         release: str | None = Parameter(default=None, description="only clusters seen in this release"),
         environment: str | None = Parameter(default=None, description="only clusters seen in this environment"),
-        sort: Sort = Parameter(default="last_seen", description="newest first by this key"),
+        text: str | None = Parameter(
+            query="query", default=None, max_length=200, description="only clusters whose title or culprit holds this"
+        ),
+        sort: Sort = Parameter(default="last_seen", description="highest first by this key (trending: events in the last 24 hours)"),
         limit: int = Parameter(default=DEFAULT_LIMIT, ge=1, le=MAX_LIMIT),
         cursor: str | None = Parameter(default=None, description="next_cursor of the previous page"),
     ) -> ClustersPage:
         """A project's clusters (merged-away ones hidden), a page at a time."""
         pool, org = caller(request)
         return await clusters.list_clusters(
-            pool, org, project_id, status=status, release=release, environment=environment, sort=sort, limit=limit,
-            cursor_=cursor,
+            pool, org, project_id, status=status, release=release, environment=environment, query=text, sort=sort,
+            limit=limit, cursor_=cursor,
         )
 
     @get("/clusters/{cluster_id:int}")

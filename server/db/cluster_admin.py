@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 from typing import Any
 
@@ -10,7 +11,20 @@ import asyncpg
 from server.db.clusters import Conn, recompute
 
 # sort name -> (column, its SQL type); every order ends with the id so keys are unique.
-SORTS = {"count": ("c.event_count", "bigint"), "last_seen": ("c.last_seen", "timestamptz"), "first_seen": ("c.first_seen", "timestamptz")}
+SORTS = {
+    "count": ("c.event_count", "bigint"), "users": ("c.user_count", "bigint"), "trending": ("t.n", "bigint"),
+    "last_seen": ("c.last_seen", "timestamptz"), "first_seen": ("c.first_seen", "timestamptz"),
+}
+# "regressed" is a view of status: unresolved again after a fix, with the release it came back in.
+_STATUS = (
+    "($2::text IS NULL OR c.status = $2"
+    " OR ($2 = 'regressed' AND c.status = 'unresolved' AND c.regressed_in_release IS NOT NULL))"
+)
+# Trending: events received since $9 (the last 24 hours), read through events_project_received.
+_TRENDING = (
+    " JOIN (SELECT cluster_id, count(*) AS n FROM events WHERE project_id = $1 AND received_at >= $9"
+    " AND cluster_id IS NOT NULL GROUP BY cluster_id) t ON t.cluster_id = c.id"
+)
 _CLUSTER_COLUMNS = (
     "c.id, c.project_id, c.title, c.culprit, c.level, c.platform, c.status, c.regressed_in_release, c.merged_into,"
     " c.event_count, c.user_count, c.first_seen, c.last_seen, c.first_release, c.last_release, c.config_id,"
@@ -30,15 +44,24 @@ async def list_clusters(
     sort: str,
     limit: int,
     after: tuple[Any, int] | None,
+    query: str | None = None,
+    since: dt.datetime | None = None,
 ) -> list[asyncpg.Record]:
-    """A page of a project's clusters (merged-away ones hidden), newest key first, after the key ``after``.
+    """A page of a project's clusters (merged-away ones hidden), highest key first, after the key ``after``.
 
-    ``release``/``environment`` keep clusters seen there.
+    ``release``/``environment`` keep clusters seen there; ``query`` those whose title or culprit holds it
+    (any case); sort ``trending`` counts events received since ``since`` and keeps clusters that have some.
+    Each row has ``sort_key``, the value the page is ordered by.
     """
     column, sql_type = SORTS[sort]
+    trending = _TRENDING if sort == "trending" else ""
+    since_arg = [since] if sort == "trending" else []
     return await conn.fetch(
-        f"SELECT {_CLUSTER_COLUMNS} FROM clusters c WHERE c.project_id = $1 AND c.merged_into IS NULL"
-        " AND ($2::text IS NULL OR c.status = $2)"
+        f"SELECT {_CLUSTER_COLUMNS}, {column} AS sort_key FROM clusters c{trending}"
+        " WHERE c.project_id = $1 AND c.merged_into IS NULL"
+        f" AND {_STATUS}"
+        " AND ($8::text IS NULL OR strpos(lower(c.title), lower($8)) > 0"
+        "      OR strpos(lower(coalesce(c.culprit, '')), lower($8)) > 0)"
         " AND ($3::text IS NULL OR EXISTS (SELECT 1 FROM cluster_release_stats r WHERE r.cluster_id = c.id AND r.release = $3))"
         " AND ($4::text IS NULL OR EXISTS (SELECT 1 FROM cluster_environment_stats v"
         "      WHERE v.cluster_id = c.id AND v.environment = $4))"
@@ -51,6 +74,8 @@ async def list_clusters(
         after[0] if after else None,
         after[1] if after else None,
         limit,
+        query,
+        *since_arg,
     )
 
 
@@ -131,3 +156,23 @@ async def unmerge(conn: asyncpg.Connection, project_id: int, target: int, source
     )
     await recompute(conn, [target, *split])
     return split
+
+
+async def daily_counts(
+    conn: Conn, project_id: int, cluster_ids: Sequence[int], *, since: dt.datetime
+) -> list[asyncpg.Record]:
+    """(cluster_id, day, count) of events received since ``since``, for a page of clusters in one query.
+
+    ``day`` counts whole days from ``since`` (0 is the oldest); the id of the last event received
+    before ``since`` bounds the scan of events_cluster (ids grow with arrival), so old events are not read.
+    """
+    return await conn.fetch(
+        "WITH before AS (SELECT coalesce((SELECT id FROM events WHERE project_id = $1 AND received_at < $3"
+        "   ORDER BY received_at DESC, id DESC LIMIT 1), 0) AS id)"
+        " SELECT cluster_id, floor(extract(epoch FROM received_at - $3) / 86400)::int AS day, count(*) AS count"
+        " FROM events WHERE cluster_id = ANY($2::bigint[]) AND id > (SELECT id FROM before) AND received_at >= $3"
+        " GROUP BY 1, 2",
+        project_id,
+        list(cluster_ids),
+        since,
+    )

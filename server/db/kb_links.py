@@ -61,6 +61,19 @@ async def articles_of_cluster(conn: Conn, cluster_id: int) -> list[asyncpg.Recor
     )
 
 
+async def linked_articles(conn: Conn, organization_id: int, cluster_id: int) -> list[asyncpg.Record]:
+    """The articles linked to a cluster (or to one merged into it), each with one title (English first)."""
+    return await conn.fetch(
+        "SELECT DISTINCT ON (a.id) a.id AS article_id, t.title, t.language, a.status, a.stale, l.fixed_in, l.workaround"
+        " FROM kb_article_clusters l JOIN kb_articles a ON a.id = l.article_id"
+        " JOIN kb_translations t ON t.article_id = a.id"
+        " WHERE a.organization_id = $1"
+        " AND (l.cluster_id = $2 OR l.cluster_id IN (SELECT id FROM clusters WHERE merged_into = $2))"
+        " ORDER BY a.id, t.language <> 'en', t.id LIMIT 50",
+        organization_id, cluster_id,
+    )
+
+
 async def mark_stale(conn: Conn, article_ids: Sequence[int], reason: str) -> list[int]:
     """Flag these articles for re-verification; returns the ones that were not flagged already."""
     rows = await conn.fetch(

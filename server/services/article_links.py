@@ -7,6 +7,7 @@ import datetime as dt
 import logging
 
 import asyncpg
+import msgspec
 
 from dedupe.text import query_terms
 from kb_link.articles import check_fixed_in, draft_from_cluster, parse_range, regression_makes_stale, trace_summary
@@ -108,6 +109,22 @@ async def articles_for_cluster(conn: Conn, organization_id: int, cluster_id: int
     hits = await search_articles(conn, organization_id, _query(text), limit=limit + 10, record=False)
     linked = {r["article_id"] for r in await links_sql.articles_of_cluster(conn, cluster["id"])}
     return ArticleHits([h for h in hits.articles if h.id not in linked][:limit])
+
+
+class LinkedArticleOut(msgspec.Struct, frozen=True):
+    article_id: int
+    title: str
+    language: str
+    status: str
+    stale: bool  # the cluster regressed after the fix the article names
+    fixed_in: str | None
+    workaround: str | None
+
+
+async def linked_articles(conn: Conn, organization_id: int, cluster_id: int) -> list[LinkedArticleOut]:
+    """Articles linked to this cluster (and to clusters merged into it): what the cluster page lists."""
+    cluster = await _cluster(conn, organization_id, cluster_id)
+    return [LinkedArticleOut(**dict(r)) for r in await links_sql.linked_articles(conn, organization_id, cluster["id"])]
 
 
 async def clusters_for_article(conn: Conn, organization_id: int, article_id: int, *, limit: int = 10) -> ClusterHits:

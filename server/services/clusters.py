@@ -15,7 +15,9 @@ from server.services.resolution import ClusterStatusUpdate
 from server.services.wire import Id
 
 Status = Literal["unresolved", "resolved", "ignored"]
-Sort = Literal["last_seen", "first_seen", "count"]
+ListStatus = Literal["unresolved", "resolved", "ignored", "regressed"]  # regressed: unresolved again after a fix
+Sort = Literal["last_seen", "first_seen", "count", "users", "trending"]  # trending: most events in the last 24 hours
+TRENDING_WINDOW = dt.timedelta(hours=24)
 
 
 class ClusterOut(msgspec.Struct, frozen=True):
@@ -105,8 +107,15 @@ class MergeResult(msgspec.Struct, frozen=True):
     cluster_ids: list[int]  # those actually merged or split (others were not there)
 
 
+class DailyCounts(msgspec.Struct, frozen=True):
+    """Events per day of a page of clusters, oldest day first (what the list's sparklines draw)."""
+
+    days: list[dt.date]
+    counts: dict[int, list[int]]  # cluster id -> one count per day
+
+
 def _out(row: Any, kind: type[ClusterOut] = ClusterOut, **extra: Any) -> Any:
-    return kind(**dict(row), **extra)
+    return kind(**{f: row[f] for f in ClusterOut.__struct_fields__}, **extra)
 
 
 async def list_clusters(
@@ -114,29 +123,48 @@ async def list_clusters(
     organization_id: int,
     project_id: int,
     *,
-    status: Status | None = None,
+    status: ListStatus | None = None,
     release: str | None = None,
     environment: str | None = None,
+    query: str | None = None,
     sort: Sort = "last_seen",
     limit: int = 50,
     cursor_: str | None = None,
+    now: dt.datetime | None = None,
 ) -> ClustersPage:
+    """``query`` keeps clusters whose title or culprit holds it (any case)."""
     await projects.require(conn, organization_id, project_id)
+    counted = sort in ("count", "users", "trending")
     after: tuple[Any, int] | None = None
     if (key := cursor.decode(cursor_, 3)) is not None:
         if key[0] != sort:
             raise cursor.mismatch(f"sort={key[0]}")
-        after = cursor.typed(key[1:], tuple[int, int] if sort == "count" else tuple[dt.datetime, int])
+        after = cursor.typed(key[1:], tuple[int, int] if counted else tuple[dt.datetime, int])
+    since = (now or dt.datetime.now(dt.UTC)) - TRENDING_WINDOW
     rows = await cluster_admin.list_clusters(
-        conn, project_id, status=status, release=release, environment=environment, sort=sort, limit=limit, after=after
+        conn, project_id, status=status, release=release, environment=environment, sort=sort, limit=limit, after=after,
+        query=query or None, since=since,
     )
     clusters = [_out(r) for r in rows]
     next_cursor = None
     if len(rows) == limit:
-        last = clusters[-1]
-        value = last.event_count if sort == "count" else getattr(last, sort).isoformat()
-        next_cursor = cursor.encode(sort, value, last.id)
+        value = rows[-1]["sort_key"]
+        next_cursor = cursor.encode(sort, value if counted else value.isoformat(), clusters[-1].id)
     return ClustersPage(clusters, next_cursor)
+
+
+async def daily_counts(
+    conn: Conn, organization_id: int, project_id: int, cluster_ids: list[int], *, now: dt.datetime, days: int = 14
+) -> DailyCounts:
+    """Events per UTC day over the last ``days`` days (today included) for these clusters, in one query."""
+    await projects.require(conn, organization_id, project_id)
+    first = now.astimezone(dt.UTC).date() - dt.timedelta(days=days - 1)
+    since = dt.datetime.combine(first, dt.time(), dt.UTC)
+    counts = {cid: [0] * days for cid in cluster_ids}
+    for row in await cluster_admin.daily_counts(conn, project_id, cluster_ids, since=since):
+        if row["cluster_id"] in counts and 0 <= row["day"] < days:
+            counts[row["cluster_id"]][row["day"]] = row["count"]
+    return DailyCounts([first + dt.timedelta(days=i) for i in range(days)], counts)
 
 
 async def get_cluster(conn: Conn, organization_id: int, project_id: int, cluster_id: int) -> ClusterDetailOut:
