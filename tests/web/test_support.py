@@ -24,6 +24,7 @@ HOSTILE = "<script>alert(1)</script> and <img src=x onerror=alert(1)>"
 @dataclass
 class Desk:
     project_id: int
+    event_id: str
     cluster: int
     traceback: str
     zh_ticket: dict[str, Any]
@@ -54,7 +55,7 @@ def desk(site: Site, tmp_path_factory: pytest.TempPathFactory) -> Desk:
     assert r.status_code == 200, r.text
     zh = api.post(f"{base}/tickets", json={"subject": ZH_FIRST[0], "body": ZH_FIRST[1], "customer": "华东商贸"})
     assert zh.status_code == 201, zh.text
-    return Desk(made["project_id"], cluster, (tmp / "tb.txt").read_text(), zh.json(), title, api)
+    return Desk(made["project_id"], event_id, cluster, (tmp / "tb.txt").read_text(), zh.json(), title, api)
 
 
 def look_up(page: Any, site: Site, d: Desk, text: str, version: str = "") -> None:
@@ -80,6 +81,8 @@ def test_a_pasted_traceback_shows_its_cluster_fix_and_article(site: Site, page: 
     assert page.url.endswith(f"/support?project={desk.project_id}")  # htmx swapped the panel only
     assert_accessible(page)
     screenshot(page, "support-desk")
+    page.set_viewport_size({"width": 375, "height": 800})
+    assert page.evaluate("document.documentElement.scrollWidth") <= 375  # no sideways scroll on a phone
 
 
 def test_the_desk_answers_without_javascript(site: Site, desk: Desk) -> None:
@@ -93,6 +96,11 @@ def test_the_desk_answers_without_javascript(site: Site, desk: Desk) -> None:
     partial = client.post("/o/acme/support", headers={"HX-Request": "true", "X-CSRF-Token": token},
                           data={"project": desk.project_id, "text": desk.traceback})
     assert "<html" not in partial.text and "Known problem" in partial.text
+    # a crash id alone is looked up as that crash
+    crash = client.get("/o/acme/support", params={"project": desk.project_id, "text": f" {desk.event_id} ", "version": "1.0.0"})
+    assert "Known problem" in crash.text and f"#{desk.cluster}" in crash.text and "Upgrade to app@1.1.0" in crash.text
+    missing = client.get("/o/acme/support", params={"project": desk.project_id, "text": "0" * 32})
+    assert missing.status_code == 400 and "not found" in missing.text
 
 
 def test_a_chinese_duplicate_of_an_earlier_ticket_is_known(site: Site, page: Any, desk: Desk) -> None:
@@ -144,6 +152,7 @@ def test_hostile_ticket_text_renders_inert(site: Site, page: Any, desk: Desk) ->
     assert page.locator("pre.ticket-body").inner_text() == f"Hi {HOSTILE} bye"
     page.goto(site.url(f"/o/acme/tickets?project={desk.project_id}"))
     assert page.get_by_role("link", name=HOSTILE).first.is_visible()
+    look_up(page, site, desk, f"Hi {HOSTILE} bye")  # earlier tickets quoted in the reasons stay text too
     page.wait_for_timeout(200)  # a dialog, had one opened, fails the test in the page fixture
 
 
@@ -160,3 +169,20 @@ def test_another_organizations_ticket_is_not_found(site: Site, desk: Desk) -> No
     assert desk.api.get(f"/projects/{desk.project_id}/tickets/{ticket}").json()["cluster_id"] == desk.zh_ticket["cluster_id"]
     insider = signed_in_client(site, site.people["agent"])
     assert insider.get(url).status_code == 200
+
+
+def test_a_released_fix_shows_on_the_ticket_and_in_its_history(site: Site, page: Any, desk: Desk) -> None:
+    base = f"/projects/{desk.project_id}"
+    filed = desk.api.post(f"{base}/tickets", json={"subject": "Checkout crash", "body": desk.traceback,
+                                                  "customer": "Ridge Outdoors", "version": "1.0.0"}).json()
+    assert filed["cluster_id"] == desk.cluster
+    r = desk.api.patch(f"{base}/releases/", params={"version": "app@1.1.0"}, json={"released": True})
+    assert r.status_code == 200, r.text
+    sign_in(page, site, site.people["agent"])
+    page.goto(site.url(f"/o/acme/projects/{desk.project_id}/tickets/{filed['id']}"))
+    assert page.locator(".fix-banner").inner_text().startswith("Fix available: upgrade to app@1.1.0")
+    history = page.locator("ul.history li")
+    assert f"matched to cluster #{desk.cluster} automatically" in history.nth(0).inner_text()
+    assert "Fix available: upgrade to app@1.1.0" in history.nth(1).inner_text()
+    page.goto(site.url("/o/acme/tickets?status=fix_available&customer=Ridge+Outdoors"))
+    assert page.locator("tbody tr").count() == 1 and "Fix available" in page.locator("tbody tr").inner_text()
