@@ -1,8 +1,8 @@
 """Chinese ticket words glossed in English, so a Chinese ticket can find English crash text.
 
 Pure: the caller passes the dictionary (``server.services.zh_gloss`` loads CC-CEDICT).
-Each Chinese word of the text (jieba segmentation, longest dictionary words first) is
-replaced by the English words of its first senses; the result is added to the query.
+Each Chinese word of two or more characters (jieba segmentation, longest dictionary words
+first) is replaced by the English words of its first senses; the result is added to the query.
 """
 
 from __future__ import annotations
@@ -47,6 +47,8 @@ def gloss(text: str, dictionary: Mapping[str, tuple[str, ...]]) -> str:
     out: list[str] = []
     for run in _CJK_RUN.findall(text):
         for word in rjieba.cut(run):
+            if len(word) < 2:
+                continue  # a lone character's senses are mostly noise ("上" -> on top upon)
             found = dictionary.get(word)
             if found is None and len(word) > 2:
                 # an unknown compound: its known two-character parts

@@ -4,9 +4,10 @@ Three kinds of evidence, each scored in [0, 1] by a pure function here:
 - a pasted trace: its exact hash names a cluster (1.0), or ``dedupe.similarity`` finds
   one it continues (the same fuzzy rule events follow);
 - a lone error line: the same exception type, and how close the message is;
-- words: BM25 of the ticket against cluster documents and earlier tickets, normalised
-  by the query's own best score, so one threshold means the same for short and long
-  tickets. Earlier tickets an agent confirmed count more.
+- words: BM25 of the ticket against cluster documents and earlier tickets, in units of
+  the collection's rarest-term weight (``text_score``), so one threshold means the same
+  for short and long tickets and small and large projects. Earlier tickets an agent
+  confirmed count more.
 A cluster's score is its best evidence, raised a little when independent kinds agree.
 Listing a cluster needs ``KNOWN``; joining a ticket to it on POST needs ``JOIN`` and a
 trace or error line (a wrong merge costs more than a missed one).
@@ -26,8 +27,13 @@ from dedupe.model import Signature
 
 KNOWN = 0.5
 """Best score from which the lookup answers ``known`` (tuned on the dev corpus; see bench/)."""
-PEAK_MIN, PEAK_RATIO = 0.1, 2.0
-"""A text-only best match this far above the runner-up is also ``known`` (see ``known``)."""
+X_SCALE = 4.6
+"""Words: ``text_score`` reaches ``KNOWN`` at about 3.2 rarest-term weights of agreement. Tuned with
+``bench/tickets_calibrate.py`` on the dev tickets (no no-bug ticket above it) and SeaMonkey."""
+TEXT_MAX = 0.98
+"""Words alone are never as sure as the same crash (1.0); ties at the cap are ordered by strength."""
+COVERAGE_X = 8.0
+"""A text holding 40% of the query's own BM25 score is as sure as 3.2 rarest-term weights (``text_score``)."""
 JOIN = 0.75
 """Score a ticket with a pasted trace needs to join an existing cluster when posted."""
 JOIN_LINE = 0.85
@@ -55,6 +61,7 @@ class Evidence(msgspec.Struct, frozen=True):
     kind: str  # trace | line | text
     score: float
     why: tuple[Why, ...] = ()
+    strength: float = 0.0  # orders evidence whose ``score`` saturated (text: agreeing rarest-term weights)
 
 
 class Ranked(msgspec.Struct, frozen=True):
@@ -62,6 +69,7 @@ class Ranked(msgspec.Struct, frozen=True):
     score: float
     why: tuple[Why, ...]
     kinds: tuple[str, ...]
+    strength: float = 0.0
 
 
 class TextDoc(msgspec.Struct, frozen=True):
@@ -92,23 +100,35 @@ def idf(df: int, n: int) -> float:
 def bm25_text(
     query: Sequence[str], docs: Iterable[TextDoc], df: Mapping[str, int], n_docs: int, avg_len: float
 ) -> list[Evidence]:
-    """BM25 of ``query`` (distinct terms) against each doc, divided by the query's self-score.
+    """BM25 of ``query`` (distinct terms) against each doc, as a confidence in [0, 1] (``text_score``).
 
-    ``avg_len`` is the mean number of distinct terms of the kind's documents.
+    ``avg_len`` is the mean number of distinct terms of the kind's documents (what the index
+    counts); a document's length is its number of terms, title terms counted ``TITLE_REPEAT``
+    times, so the mean is scaled by the docs' own ratio of terms to distinct terms.
     """
     q = list(dict.fromkeys(query))
-    if not q:
+    docs = list(docs)
+    if not q or not docs:
         return []
-    n = max(n_docs, 1)
-    weights = {t: idf(df.get(t, 0), n) for t in q}
-    best = sum(w * (K1 + 1) for w in weights.values()) or 1.0  # every term matched, tf -> inf: never reached, so no ties at 1
-    out = []
+    shaped = []
+    held: Counter[str] = Counter()  # counts may be older than the documents: they hold at least these
     for d in docs:
         tf = Counter(d.body)
         for t in d.title:
             tf[t] += TITLE_REPEAT
-        length = len(set(d.body) | set(d.title))  # distinct terms, as the index counts them
-        norm = K1 * (1 - B + B * length / (avg_len or 1.0))
+        shaped.append((d, tf, sum(tf.values()), len(tf)))
+        held.update(t for t in q if t in tf)
+    counts = {t: max(df.get(t, 0), held[t]) for t in q}
+    n = max(n_docs, len(docs), *counts.values(), 1)
+    weights = {t: idf(counts[t], n) for t in q}
+    total_terms = sum(total for _, _, total, _ in shaped)
+    spread = total_terms / max(sum(distinct for *_, distinct in shaped), 1)
+    mean = avg_len * spread if avg_len > 0 else total_terms / len(shaped)
+    rare = idf(1, n)
+    whole = sum(weights.values()) * (K1 + 1)  # the query's score against itself, nearly
+    out = []
+    for d, tf, total, _ in shaped:
+        norm = K1 * (1 - B + B * total / max(mean, 1.0))
         score, matched = 0.0, []
         for t in q:
             f = tf.get(t)
@@ -117,7 +137,8 @@ def bm25_text(
                 matched.append(t)
         if not matched:
             continue
-        value = min(1.0, score / best)
+        value = text_score(score, rare, score / whole)
+        strength = score / rare
         top = sorted(matched, key=lambda t: -weights[t])[:6]
         if d.source == "ticket":
             why = [Why("confirmed" if d.confirmed else "ticket", d.label)] if d.label else []
@@ -125,8 +146,21 @@ def bm25_text(
             value = min(1.0, value + (CONFIRMED_BOOST if d.confirmed else 0.0))
         else:
             why = [Why("term", t) for t in top]
-        out.append(Evidence(d.cluster_id, "text", round(value, 4), tuple(why)))
+        out.append(Evidence(d.cluster_id, "text", round(value, 4), tuple(why), round(strength, 4)))
     return out
+
+
+def text_score(bm25: float, rare_idf: float, coverage: float = 0.0) -> float:
+    """A BM25 sum as a confidence in [0, 1]: ``1 - exp(-x / X_SCALE)``.
+
+    ``x`` is the sum in units of the rarest term's weight (about how many telling words agree,
+    whatever the collection's size), not divided by the query's own score: a long, chatty
+    ticket says as much about its problem as a short one. A short ticket cannot add up much,
+    so the share of its own score a document holds (``coverage``) counts too, ``COVERAGE_X``
+    rarest-term weights for all of it.
+    """
+    x = max(bm25 / max(rare_idf, 1e-9), COVERAGE_X * coverage)
+    return min(TEXT_MAX, 1.0 - math.exp(-x / X_SCALE))
 
 
 def _short_type(name: str | None) -> str:
@@ -153,7 +187,7 @@ def combine(evidence: Iterable[Evidence]) -> list[Ranked]:
         by.setdefault(e.cluster_id, []).append(e)
     out = []
     for cid, items in by.items():
-        items.sort(key=lambda e: -e.score)
+        items.sort(key=lambda e: (-e.score, -e.strength))
         best = items[0]
         kinds = tuple(dict.fromkeys(e.kind for e in items))
         others = [e.score for e in items if e.kind != best.kind]
@@ -163,25 +197,14 @@ def combine(evidence: Iterable[Evidence]) -> list[Ranked]:
             for w in e.why:
                 if w not in why:
                     why.append(w)
-        out.append(Ranked(cid, round(score, 4), tuple(why[:8]), kinds))
-    out.sort(key=lambda r: (-r.score, r.cluster_id))
+        out.append(Ranked(cid, round(score, 4), tuple(why[:8]), kinds, best.strength))
+    out.sort(key=lambda r: (-r.score, -r.strength, r.cluster_id))
     return out
 
 
 def known(ranked: Sequence[Ranked]) -> bool:
-    """Whether the best match is one the service stands behind.
-
-    Words alone score low on long, chatty tickets, so a clear peak also counts: the best
-    text match at least ``PEAK_RATIO`` times the runner-up (unrelated questions match
-    many clusters a little, none clearly).
-    """
-    if not ranked:
-        return False
-    top = ranked[0]
-    if top.score >= KNOWN:
-        return True
-    second = ranked[1].score if len(ranked) > 1 else 0.0
-    return top.kinds == ("text",) and top.score >= PEAK_MIN and top.score >= PEAK_RATIO * second
+    """Whether the best match is one the service stands behind (``KNOWN``, every kind on one scale)."""
+    return bool(ranked) and ranked[0].score >= KNOWN
 
 
 def join_target(ranked: Sequence[Ranked]) -> Ranked | None:

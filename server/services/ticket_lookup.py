@@ -96,6 +96,17 @@ async def _line_evidence(conn: Conn, organization_id: int, project_id: int, exc_
 async def gather(conn: Conn, organization_id: int, project_id: int, text: str, *,
                  event_cluster: int | None = None, exclude_ticket: int | None = None) -> Gathered:
     """All evidence for ``text`` (and a crash's cluster), ranked."""
+    evidence, traces, hashes = await _collect(conn, organization_id, project_id, text, event_cluster, exclude_ticket)
+    return Gathered(combine(evidence), traces, tuple(hashes))
+
+
+async def evidence(conn: Conn, organization_id: int, project_id: int, text: str) -> list[Evidence]:
+    """The evidence for ``text`` before it is weighed (``bench/tickets_calibrate.py`` tunes on it)."""
+    return (await _collect(conn, organization_id, project_id, text, None, None))[0]
+
+
+async def _collect(conn: Conn, organization_id: int, project_id: int, text: str, event_cluster: int | None,
+                   exclude_ticket: int | None) -> tuple[list[Evidence], tuple[FoundTrace, ...], list[str]]:
     await sync_clusters(conn, organization_id, project_id)
     evidence: list[Evidence] = []
     if event_cluster is not None:
@@ -113,7 +124,7 @@ async def gather(conn: Conn, organization_id: int, project_id: int, text: str, *
         evidence += found
     if text:
         evidence += await text_evidence(conn, organization_id, project_id, text, exclude_ticket)
-    return Gathered(combine(evidence), traces, tuple(hashes))
+    return evidence, traces, hashes
 
 
 async def _event_cluster(conn: Conn, project_id: int, event_id: str) -> int:

@@ -5,7 +5,8 @@ from __future__ import annotations
 from dedupe import Signature
 from dedupe.crosslingual import gloss, parse_cedict_line
 from dedupe.ticket_match import (
-    Evidence, Ranked, TextDoc, Why, bm25_text, combine, detect_language, join_target, known, line_score,
+    KNOWN, Evidence, Ranked, TextDoc, Why, bm25_text, combine, detect_language, idf, join_target, known, line_score,
+    text_score,
 )
 
 
@@ -42,9 +43,24 @@ def test_verdict_and_join_lines() -> None:
     assert known(words) and join_target(words) is None  # listed, but words alone never join
     flat = [Ranked(3, 0.3, (), ("text",)), Ranked(4, 0.28, (), ("text",))]
     assert not known(flat)
-    peak = [Ranked(3, 0.3, (), ("text",)), Ranked(4, 0.1, (), ("text",))]
-    assert known(peak)
     assert not known([])
+
+
+def test_text_confidence_counts_telling_words_not_the_share_of_a_long_ticket() -> None:
+    rare = idf(1, 1000)
+    # three rarest-term weights agreeing is not enough; five is, however long the ticket
+    assert text_score(3 * rare, rare, coverage=0.05) < KNOWN < text_score(5 * rare, rare, coverage=0.05)
+    # a short ticket cannot add up much: most of its own score is enough
+    assert text_score(2 * rare, rare, coverage=0.6) >= KNOWN
+    assert text_score(1e6, rare) < 1.0  # words alone never reach a crash's certainty
+
+
+def test_stale_counts_do_not_make_every_word_look_common() -> None:
+    """Counts cached before the documents arrived (df 0, n 0) must not flatten the scores."""
+    docs = [TextDoc(i, i, ("right", "click", "mail"), ("menu",)) if i == 1 else TextDoc(i, i, (f"other{i}",), ("menu",))
+            for i in range(1, 6)]
+    got = {e.cluster_id: e.score for e in bm25_text(["right", "click", "mail", "menu"], docs, {}, 0, 0.0)}
+    assert max(got, key=got.__getitem__) == 1 and got[1] >= KNOWN > got[2]
 
 
 def test_cedict_gloss() -> None:
