@@ -21,6 +21,7 @@ from server.services.kb_models import (
     ArticleCreate,
     ArticleHits,
     ArticleOut,
+    ClusterDraft,
     ClusterHit,
     ClusterHits,
     FromCluster,
@@ -76,22 +77,35 @@ async def _resolve(conn: asyncpg.Connection, organization_id: int, cluster: asyn
                         ClusterStatusUpdate(status="resolved", resolved_in=release), actor=actor, now=now)
 
 
-async def from_cluster(conn: asyncpg.Connection, organization_id: int, data: FromCluster, *, actor: str,
-                       now: dt.datetime) -> ArticleOut:
-    """A draft prefilled from the cluster (title, trace summary, affected releases, first/last seen), linked to it."""
-    cluster = await _cluster(conn, organization_id, data.cluster_id)
+async def draft_for_cluster(conn: Conn, organization_id: int, cluster_id: int) -> ClusterDraft:
+    """The title and body a new article about this cluster starts from (nothing is saved)."""
+    cluster = await _cluster(conn, organization_id, cluster_id)
     sample = await links_sql.cluster_sample(conn, cluster["id"])
     releases = await links_sql.cluster_releases(conn, cluster["id"])
     title, body = draft_from_cluster(cluster["title"][:300], cluster["culprit"],
                                      trace_summary(sample["normalized"] if sample else None), releases,
                                      cluster["first_seen"], cluster["last_seen"])
+    return ClusterDraft(cluster["id"], cluster["project_id"], cluster["title"], title, body)
+
+
+async def create_for_cluster(conn: asyncpg.Connection, organization_id: int, cluster_id: int, data: ArticleCreate, *,
+                             actor: str) -> ArticleOut:
+    """Create an article (as written by the caller) and link it to the cluster, in one transaction."""
     async with conn.transaction():
-        out = await articles.create(conn, organization_id, ArticleCreate(
-            title=title, body=body, language=data.language, owner=data.owner,
-            summary=f"drafted from cluster {cluster['id']}", author=data.author), author=actor)
+        cluster = await _cluster(conn, organization_id, cluster_id)
+        out = await articles.create(conn, organization_id, data, author=actor)
         await links_sql.upsert_link(conn, out.id, cluster["id"], None, None, None, actor)
         await articles.reindex(conn, [out.id])
     return await articles.get(conn, organization_id, out.id, data.language)
+
+
+async def from_cluster(conn: asyncpg.Connection, organization_id: int, data: FromCluster, *, actor: str,
+                       now: dt.datetime) -> ArticleOut:
+    """A draft prefilled from the cluster (title, trace summary, affected releases, first/last seen), linked to it."""
+    draft = await draft_for_cluster(conn, organization_id, data.cluster_id)
+    return await create_for_cluster(conn, organization_id, draft.cluster_id, ArticleCreate(
+        title=draft.title, body=draft.body, language=data.language, owner=data.owner,
+        summary=f"drafted from cluster {draft.cluster_id}", author=data.author), actor=actor)
 
 
 def _query(text: str) -> str:

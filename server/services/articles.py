@@ -227,3 +227,8 @@ async def restore(conn: asyncpg.Connection, organization_id: int, article_id: in
         await kb_sql.update_article(conn, article_id)
         await reindex(conn, [article_id])
     return await get(conn, organization_id, article_id, t["language"])
+
+
+def text_diff(mine: tuple[str, str], theirs: tuple[str, str], mine_label: str, theirs_label: str) -> str:
+    """A unified diff of two (title, body) texts, as revisions are compared: for a refused stale save."""
+    return diff(f"# {theirs[0]}\n\n{theirs[1]}\n", f"# {mine[0]}\n\n{mine[1]}\n", theirs_label, mine_label)

@@ -145,6 +145,16 @@ class FromCluster(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     author: str | None = None
 
 
+class ClusterDraft(msgspec.Struct, frozen=True):
+    """What a new article about a cluster starts from: its prefilled title and body."""
+
+    cluster_id: int
+    project_id: int
+    cluster_title: str
+    title: str
+    body: str
+
+
 class Feedback(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     helpful: bool
 

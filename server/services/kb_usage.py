@@ -66,9 +66,12 @@ async def count(conn: Conn, article_ids: Sequence[int], counter: str, *, today: 
 
 async def search_articles(
     conn: Conn, organization_id: int, q: str, *, language: str | None = None, visibility: str | None = None,
-    limit: int = 20, record: bool = True, today: dt.date | None = None,
+    limit: int = 20, record: bool = True, today: dt.date | None = None, published_only: bool = False,
 ) -> ArticleHits:
-    """Best language version of each matching article, best first; records hits or the gap."""
+    """Best language version of each matching article, best first; records hits or the gap.
+
+    ``published_only`` (the public portal) leaves drafts out before anything is counted.
+    """
     hits = await search.search(conn, organization_id, "article", q, visibility=visibility, language=language,
                                limit=limit + 10)
     rows = {r["translation_id"]: r for r in await kb_sql.articles_of_translations(conn, organization_id,
@@ -78,6 +81,8 @@ async def search_articles(
     for h in hits:
         row = rows.get(h.ref_id)
         if row is None or row["id"] in seen or row["status"] == "archived":
+            continue
+        if published_only and row["status"] != "published":
             continue
         seen.add(row["id"])
         out.append(ArticleHit(row["id"], h.title, row["language"], row["status"], row["visibility"], row["stale"],

@@ -1,0 +1,92 @@
+"""Helpers of the knowledge-base and portal browser tests: articles and clusters made by the real services."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import asyncpg
+import httpx
+
+from server.database import create_pool
+from server.services import articles, tickets
+from server.services.kb_models import ArticleCreate
+from server.services.ticket_model import TicketCreate
+from tests.support import cli
+from tests.web.support import Person, Site, run
+
+TRACEBACK = """Traceback (most recent call last):
+  File "/srv/shop/checkout.py", line 88, in apply_coupon
+    discount = coupons[code].percent
+KeyError: '{code}'
+"""
+
+
+def form_token(html: str) -> str:
+    found = re.search(r'name="_csrf" value="([^"]+)"', html)
+    assert found, "the page has no CSRF field"
+    return found.group(1)
+
+
+def signed_in_client(site: Site, person: Person) -> httpx.Client:
+    client = httpx.Client(base_url=site.base_url, follow_redirects=False, timeout=20)
+    token = form_token(client.get("/login").text)
+    answer = client.post("/login", data={"_csrf": token, "email": person.email, "password": person.password})
+    assert answer.status_code == 303, answer.text
+    return client
+
+
+def project(site: Site, org: str, slug: str) -> int:
+    """A project made by the CLI (the organization too, when it is new)."""
+    return int(cli(site.database_url, "createproject", org, slug, "--create-org")["project_id"])
+
+
+async def _org_id(conn: Any, slug: str) -> int:
+    return int(await conn.fetchval("SELECT id FROM organizations WHERE slug = $1", slug))
+
+
+def cluster_from_ticket(site: Site, org: str, project_id: int, subject: str, code: str) -> int:
+    """A cluster made the way support makes one: a ticket with a pasted traceback, through the tickets service."""
+
+    async def go() -> int:
+        pool = await create_pool(site.database_url, min_size=1, max_size=2)
+        try:
+            org_id = await _org_id(pool, org)
+            out = await tickets.create(pool, org_id, project_id,
+                                       TicketCreate(subject=subject, body=TRACEBACK.format(code=code), language="en"))
+            assert out.cluster_id is not None
+            return int(out.cluster_id)
+        finally:
+            await pool.close()
+
+    return int(run(go()))
+
+
+def article(site: Site, org: str, title: str, body: str, *, status: str = "published", visibility: str = "public",
+            language: str = "en", tags: list[str] | None = None) -> int:
+    """An article saved through the articles service (as the API does)."""
+
+    async def go() -> int:
+        conn = await asyncpg.connect(site.database_url)
+        try:
+            out = await articles.create(conn, await _org_id(conn, org), ArticleCreate(
+                title=title, body=body, status=status, visibility=visibility, language=language,  # type: ignore[arg-type]
+                tags=tags or []), author="test")
+            return out.id
+        finally:
+            await conn.close()
+
+    return int(run(go()))
+
+
+def query(site: Site, sql: str, *args: Any) -> Any:
+    """One value read straight from the database, to check what a page did (never to set up state)."""
+
+    async def go() -> Any:
+        conn = await asyncpg.connect(site.database_url)
+        try:
+            return await conn.fetchval(sql, *args)
+        finally:
+            await conn.close()
+
+    return run(go())
