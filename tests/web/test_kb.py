@@ -136,7 +136,9 @@ def test_an_article_from_a_cluster_starts_prefilled_and_is_linked(site: Site, pa
     pid, _ = kb_cluster
     cid = cluster_from_ticket(site, "acme", pid, "Coupon code lookup fails", "WINTER99")
     sign_in(page, site, site.people["agent"])
-    page.goto(site.url(f"/o/acme/kb/new?project={pid}&cluster={cid}"))
+    page.goto(site.url(f"/o/acme/projects/{pid}/clusters/{cid}"))
+    page.get_by_role("link", name="Write an article from this cluster").click()  # the action on the cluster page
+    page.wait_for_url(re.compile(rf".*/o/acme/kb/new\?project={pid}&cluster={cid}$"))
     assert f"cluster {cid}" in page.locator("main").inner_text()
     title = page.get_by_label("Title").input_value()
     assert title  # prefilled by the service from the cluster
@@ -145,6 +147,9 @@ def test_an_article_from_a_cluster_starts_prefilled_and_is_linked(site: Site, pa
     page.wait_for_url(re.compile(r".*/o/acme/kb/\d+\?language=en$"))
     expect(page.locator("table tr", has_text=f"#{cid}")).to_be_visible()
     expect(page.locator(".meta", has_text="draft")).to_be_visible()
+    page.goto(site.url(f"/o/acme/projects/{pid}/clusters/{cid}"))  # and the cluster page lists it back
+    page.get_by_role("link", name=title).click()
+    page.wait_for_url(re.compile(r".*/o/acme/kb/\d+$"))
 
 
 def test_list_search_and_reports(site: Site, page: Any) -> None:
