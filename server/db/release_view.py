@@ -62,11 +62,15 @@ async def seen_in(
 async def marked_in(
     conn: Conn, project_id: int, release_id: int, version: str, kind: str, *, after: int | None, limit: int
 ) -> list[Any]:
-    """Clusters new in (first seen in), regressed in, or resolved in the release; newest id first."""
+    """Clusters new in (first seen in), regressed in, or resolved in the release; newest id first.
+
+    ``$3`` is what the kind matches on (the version, or the release id for resolved): every
+    parameter must appear in the statement, or PostgreSQL cannot type it.
+    """
     where = {
         "new": "c.project_id = $1 AND c.first_release = $3",
         "regressed": "c.project_id = $1 AND c.regressed_in_release = $3",
-        "resolved": "c.project_id = $1 AND c.resolved_in_release_id = $2",
+        "resolved": "c.project_id = $1 AND c.resolved_in_release_id = $3",
     }[kind]
     return await conn.fetch(
         f"SELECT {_CLUSTER}, rc.events AS release_events, rc.first_seen AS release_first_seen,"
@@ -76,7 +80,7 @@ async def marked_in(
         " ORDER BY c.id DESC LIMIT $5",
         project_id,
         release_id,
-        version,
+        release_id if kind == "resolved" else version,
         after,
         limit,
     )

@@ -117,6 +117,38 @@ async def project_keys(conn: asyncpg.Connection | asyncpg.Pool, project_id: int)
     return [r["public_key"] for r in rows]
 
 
+class KeyRow(msgspec.Struct, frozen=True):
+    id: int
+    public_key: str
+    label: str
+    enabled: bool
+    rate_limit_count: int | None
+    rate_limit_window: int
+    created_at: dt.datetime
+
+
+_KEY_COLUMNS = "id, public_key, label, enabled, rate_limit_count, rate_limit_window, created_at"
+
+
+async def keys_of(conn: asyncpg.Connection | asyncpg.Pool, project_id: int) -> list[KeyRow]:
+    """A project's keys with their settings, oldest first."""
+    rows = await conn.fetch(f"SELECT {_KEY_COLUMNS} FROM project_keys WHERE project_id = $1 ORDER BY id", project_id)
+    return [KeyRow(*r.values()) for r in rows]
+
+
+async def set_key(
+    conn: asyncpg.Connection | asyncpg.Pool, project_id: int, key_id: int, *, enabled: bool,
+    rate_limit_count: int | None, rate_limit_window: int,
+) -> KeyRow | None:
+    """Change one key of ``project_id`` (None when the project has no such key)."""
+    row = await conn.fetchrow(
+        "UPDATE project_keys SET enabled = $3, rate_limit_count = $4, rate_limit_window = $5"
+        f" WHERE project_id = $1 AND id = $2 RETURNING {_KEY_COLUMNS}",
+        project_id, key_id, enabled, rate_limit_count, rate_limit_window,
+    )
+    return KeyRow(*row.values()) if row else None
+
+
 _PROJECT_SELECT = (
     "SELECT p.id, p.organization_id, o.slug AS organization, p.slug, p.name, p.platform"
     " FROM projects p JOIN organizations o ON o.id = p.organization_id"

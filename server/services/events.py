@@ -119,3 +119,48 @@ def _payload(blob: bytes) -> dict[str, Any] | None:
     except (msgspec.DecodeError, zstandard.ZstdError, RecursionError):
         return None
     return data if isinstance(data, dict) else {"value": data}
+
+
+class BreadcrumbOut(msgspec.Struct, frozen=True):
+    """One breadcrumb as the SDK recorded it, its fields made text (they arrive in many shapes)."""
+
+    timestamp: str | None
+    type: str | None
+    category: str | None
+    level: str | None
+    message: str | None
+    data: dict[str, Any]
+
+
+MAX_BREADCRUMBS = 200
+
+
+def breadcrumbs(payload: dict[str, Any] | None) -> list[BreadcrumbOut]:
+    """The payload's breadcrumbs, oldest first (``{"values": [...]}`` or a bare list; junk skipped)."""
+    raw = (payload or {}).get("breadcrumbs")
+    if isinstance(raw, dict):
+        raw = raw.get("values")
+    if not isinstance(raw, list):
+        return []
+    out = []
+    for crumb in raw[-MAX_BREADCRUMBS:]:
+        if not isinstance(crumb, dict):
+            continue
+        data = crumb.get("data")
+        out.append(BreadcrumbOut(
+            timestamp=_text(crumb.get("timestamp")), type=_text(crumb.get("type")), category=_text(crumb.get("category")),
+            level=_text(crumb.get("level")), message=_text(crumb.get("message")),
+            data=data if isinstance(data, dict) else {},
+        ))
+    return out
+
+
+def _text(value: object) -> str | None:
+    if value is None or isinstance(value, (dict, list)):
+        return None
+    if isinstance(value, float):  # a unix timestamp
+        try:
+            return dt.datetime.fromtimestamp(value, dt.UTC).isoformat(timespec="milliseconds")
+        except (OverflowError, OSError, ValueError):
+            return str(value)
+    return str(value)[:2000]
