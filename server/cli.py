@@ -14,11 +14,12 @@ from typing import Any
 
 import msgspec
 
-from server import bootstrap, cli_artifacts, cli_demo, cli_kb, cli_releases, cli_tickets, cli_tokens
+from server import bootstrap, cli_artifacts, cli_demo, cli_kb, cli_releases, cli_tickets, cli_tokens, cli_users
 from server.database import connect, database_url
 from server.db import tenancy
 from server.errors import CrashdeskError, NotFound
 from server.migrate import migrate
+from server.services import accounts
 from server.settings import Settings
 
 
@@ -83,8 +84,8 @@ def cmd_createproject(args: argparse.Namespace, settings: Settings) -> None:
 def cmd_createuser(args: argparse.Namespace, settings: Settings) -> None:
     password = args.password or secrets.token_urlsafe(12)
 
-    async def go(conn: Any) -> int:
-        return await tenancy.create_user(conn, args.email, password, org_slug=args.org, role=args.role)
+    async def go(conn: Any) -> int:  # the accounts service: e-mail checked, password rules, argon2id hash
+        return await accounts.create_user(conn, args.org, args.email, password, role=args.role)
 
     user_id = _with_db(settings, go)
     shown = {"user_id": user_id, "email": args.email, "organization": args.org, "role": args.role}
@@ -194,6 +195,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--window", type=int, default=60, help="window in seconds")
     cli_artifacts.register(sub)
     cli_tokens.register(sub)
+    cli_users.register(sub)
     cli_kb.register(sub)
     cli_releases.register(sub)
     cli_tickets.register(sub)

@@ -221,6 +221,15 @@ async def reset_link(conn: Conn, admin: Membership, actor_id: int, user_id: int)
     return await _link(conn, "reset", user["email"], admin.organization_id, None, actor_id)
 
 
+async def reset_link_by_email(conn: Conn, org_slug: str, email: str) -> LinkOut:
+    """For the operator's command line (an admin locked out of the web): a reset link for a member of ``org_slug``."""
+    organization_id = await tenancy.organization_id(conn, org_slug)
+    user = await sql.user_by_email(conn, normalise_email(email))
+    if user is None or await sql.role_of(conn, organization_id, int(user["id"])) is None:
+        raise NotFound("member", f"{email} in {org_slug}")
+    return await _link(conn, "reset", user["email"], organization_id, None, None)
+
+
 async def _link(conn: Conn, kind: Literal["invite", "reset"], email: str, org: int, role: str | None, actor: int | None) -> LinkOut:
     token = secrets.token_urlsafe(32)
     expires = _now() + LINK_LIFETIME

@@ -12,6 +12,19 @@ from server.services import projects
 from server.services.wire import reject_nul
 
 
+def parse_config(text: str) -> GroupingConfig:
+    """The rules as edited by a person (the JSON the API accepts); a bad document is ``Invalid`` saying where."""
+    try:
+        return msgspec.json.decode(text.encode(), type=GroupingConfig)
+    except msgspec.DecodeError as exc:  # ValidationError is a DecodeError too
+        raise Invalid(f"the grouping rules are not valid: {exc}", "config") from None
+
+
+def format_config(config: GroupingConfig) -> str:
+    """The rules as the editable JSON document ``parse_config`` reads back."""
+    return msgspec.json.format(msgspec.json.encode(config), indent=2).decode()
+
+
 async def get_config(conn: Conn, organization_id: int, project_id: int) -> GroupingConfig:
     await projects.require(conn, organization_id, project_id)
     raw = (await clusters_sql.grouping_configs(conn, [project_id])).get(project_id)

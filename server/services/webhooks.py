@@ -11,6 +11,7 @@ a way to reach the inside network (SSRF).
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import hashlib
 import hmac
@@ -123,7 +124,8 @@ async def create(conn: Conn, organization_id: int, data: WebhookCreate, *, allow
         raise Invalid("webhook fields must not contain NUL characters", "url")
     if len(data.url) > 2000:
         raise Invalid("url is longer than 2000 characters", "url")
-    refuse_internal(data.url, allow_private=allow_private)
+    # getaddrinfo blocks; in a thread so a slow resolver does not stall every other request
+    await asyncio.to_thread(refuse_internal, data.url, allow_private=allow_private)
     secret = data.secret or secrets.token_urlsafe(32)
     if len(secret) < 16:
         raise Invalid("secret must be at least 16 characters (or leave it out and one is made)", "secret")

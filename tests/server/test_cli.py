@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
+import os
+import subprocess
 from pathlib import Path
 
+import asyncpg
 import httpx
 
-from tests.support import cli, running_server
+from server.services import accounts
+from tests.support import CRASHDESK, REPO, cli, running_server
 
 
 def test_first_serve_prints_dsn_and_login_once(make_database, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
@@ -42,3 +47,33 @@ def test_scripted_commands_print_json(make_database) -> None:  # type: ignore[no
     assert user["role"] == "agent" and len(user["password"]) >= 12
     assert cli(url, "migrate")["applied"] == []
     assert cli(url, "key", made["public_key"], "disable") == {"public_key": made["public_key"], "action": "disable"}
+
+
+def test_a_locked_out_admin_gets_a_reset_link_from_the_command_line(make_database) -> None:  # type: ignore[no-untyped-def]
+    url = make_database()
+    cli(url, "createuser", "Boss@Acme.test", "--org", "acme", "--role", "admin", "--password", "the old password")
+    made = cli(url, "user", "reset-link", "boss@acme.test", "--org", "acme", public_url="https://crash.acme.test/")
+    assert made["email"] == "boss@acme.test" and made["organization"] == "acme"
+    assert made["url"].startswith("https://crash.acme.test/account/reset/")
+
+    async def use_it() -> tuple[str, str]:
+        conn = await asyncpg.connect(url)
+        try:
+            token = made["url"].rsplit("/", 1)[1]
+            session = await accounts.use_link(conn, "reset", token, "the new password")
+            stored = await conn.fetchval("SELECT password_hash FROM users WHERE email = 'boss@acme.test'")
+            return session.viewer.memberships[0].role, stored
+        finally:
+            await conn.close()
+
+    role, stored = asyncio.run(use_it())
+    assert role == "admin"
+    assert stored.startswith("$argon2id$"), "createuser and resets hash with argon2id"
+
+    env = {**os.environ, "DATABASE_URL": url}
+    stranger = subprocess.run([*CRASHDESK, "user", "reset-link", "nobody@acme.test", "--org", "acme"],
+                              env=env, cwd=REPO, capture_output=True, text=True, timeout=60)
+    assert stranger.returncode == 2 and "nobody@acme.test in acme" in stranger.stderr
+    weak = subprocess.run([*CRASHDESK, "createuser", "ops@acme.test", "--org", "acme", "--password", "short"],
+                          env=env, cwd=REPO, capture_output=True, text=True, timeout=60)
+    assert weak.returncode == 2 and "at least 8 characters" in weak.stderr
