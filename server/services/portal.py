@@ -90,10 +90,18 @@ async def article(conn: Conn, organization_id: int, article_id: int, language: s
     return PublicArticle(article_id, t["title"], t["language"], list(a["languages"]), render(t["body"]), t["updated_at"])
 
 
-async def feedback(conn: Conn, organization_id: int, article_id: int, helpful: bool) -> None:
-    """A customer's "did this help?" on a published public article."""
+async def feedback(conn: Conn, organization_id: int, article_id: int, helpful: bool, *, address: str) -> bool:
+    """A customer's "did this help?" on a published public article; whether it was counted.
+
+    One answer per article and address per window counts, so a script cannot fill the
+    poor-feedback report; a repeat is thanked like the first and left out.
+    """
     await _public(conn, organization_id, article_id)
+    seen, _ = await portal_sql.record_hit(conn, f"feedback:{article_id}:{address}", WINDOW)
+    if seen > 1:
+        return False
     await kb_usage.count(conn, [article_id], "helpful" if helpful else "not_helpful", today=_now().date())
+    return True
 
 
 def _check(subject: str, email: str, version: str) -> None:
@@ -114,6 +122,8 @@ async def send_ticket(pool: Conn, organization_id: int, *, subject: str, body: s
     """
     _check(subject, email, version)
     seen, since = await portal_sql.record_hit(pool, f"ticket:{organization_id}:{address}", WINDOW)
+    if seen == 1:  # a new window for this address: a moment to forget windows that have passed
+        await portal_sql.prune(pool, WINDOW)
     if seen > TICKETS_PER_WINDOW:
         wait = int((since + WINDOW - _now()).total_seconds()) + 1
         raise TooManyRequests("too many requests from your address; try again later", max(wait, 1))

@@ -207,3 +207,22 @@ def test_roles_are_enforced_on_the_post(site: Site, kb_cluster: tuple[int, int])
     assert engineer.post(f"/o/acme/kb/{aid}/archive", data={"_csrf": token}).status_code == 303
     assert query(site, "SELECT status FROM kb_articles WHERE id = $1", aid) == "archived"
     assert httpx.get(site.url(f"/o/acme/kb/{aid}"), follow_redirects=False).status_code == 303  # sign in first
+
+
+def test_a_second_language_version_is_written_beside_the_first(site: Site, page: Any) -> None:
+    aid = article(site, "acme", "Clear the app cache", "Settings → Storage → Clear cache.")
+    sign_in(page, site, site.people["agent"])
+    page.goto(site.url(f"/o/acme/kb/{aid}"))
+    page.get_by_label("Add a language version").fill("zh")
+    page.get_by_role("button", name="Start").click()
+    expect(page.get_by_label("Language")).to_have_value("zh")
+    assert page.get_by_label("Title").input_value() == ""
+    page.get_by_label("Title").fill("清除应用缓存")
+    page.get_by_label("Body (Markdown)").fill("设置 → 存储 → 清除缓存。")
+    page.get_by_role("button", name="Save").click()
+    page.wait_for_url(re.compile(rf".*/kb/{aid}\?language=zh$"))
+    expect(page.get_by_role("heading", name="清除应用缓存")).to_be_visible()
+    tabs = page.get_by_role("navigation", name="Language versions")
+    expect(tabs.get_by_role("link", name="en")).to_be_visible()
+    tabs.get_by_role("link", name="en").click()
+    expect(page.get_by_role("heading", name="Clear the app cache")).to_be_visible()

@@ -85,6 +85,9 @@ def test_did_this_help_records_feedback(site: Site, page: Any, articles: dict[st
     refused = client.post(f"/help/acme/articles/{articles['draft']}/feedback", data={"_csrf": token, "helpful": "no"})
     assert refused.status_code == 404  # a draft takes no feedback either
     assert client.post(f"/help/acme/articles/{aid}/feedback", data={"helpful": "no"}).status_code == 403  # no token
+    again = client.post(f"/help/acme/articles/{aid}/feedback", data={"_csrf": token, "helpful": "no"})
+    assert again.status_code == 303  # thanked, but one answer per article and address counts
+    assert query(site, "SELECT coalesce(sum(not_helpful), 0) FROM kb_usage WHERE article_id = $1", aid) == 0
 
 
 def _tickets(site: Site, email: str) -> int:

@@ -70,7 +70,7 @@ async def portal_feedback(request: Request_, org_slug: str, article_id: int) -> 
     helpful = form.get("helpful") == "yes"
     try:
         org = await portal.organization(pool(request), org_slug)
-        await portal.feedback(pool(request), org.id, article_id, helpful)
+        await portal.feedback(pool(request), org.id, article_id, helpful, address=_address(request))
     except CrashdeskError as exc:
         return _error(request, org, exc)
     if request.headers.get("hx-request"):
