@@ -43,7 +43,7 @@ def cluster_url(org: str, project_id: int, cluster_id: int) -> str:
 
 
 def article_url(org: str, article_id: int) -> str:
-    return f"/o/{org}/kb/articles/{article_id}"
+    return f"/o/{org}/kb/{article_id}"
 
 
 def ticket_url(org: str, project_id: int, ticket_id: int) -> str:

@@ -29,6 +29,7 @@ class Desk:
     traceback: str
     zh_ticket: dict[str, Any]
     article: str
+    article_id: int
     api: httpx.Client
 
 
@@ -55,7 +56,7 @@ def desk(site: Site, tmp_path_factory: pytest.TempPathFactory) -> Desk:
     assert r.status_code == 200, r.text
     zh = api.post(f"{base}/tickets", json={"subject": ZH_FIRST[0], "body": ZH_FIRST[1], "customer": "华东商贸"})
     assert zh.status_code == 201, zh.text
-    return Desk(made["project_id"], event_id, cluster, (tmp / "tb.txt").read_text(), zh.json(), title, api)
+    return Desk(made["project_id"], event_id, cluster, (tmp / "tb.txt").read_text(), zh.json(), title, article.json()["id"], api)
 
 
 def look_up(page: Any, site: Site, d: Desk, text: str, version: str = "") -> None:
@@ -77,7 +78,7 @@ def test_a_pasted_traceback_shows_its_cluster_fix_and_article(site: Site, page: 
         f"/o/acme/projects/{desk.project_id}/clusters/{desk.cluster}"
     assert "Upgrade to app@1.1.0" in top.inner_text()
     assert top.get_by_text("Stack frames", exact=True).is_visible()
-    assert top.get_by_role("link", name=desk.article).is_visible()
+    assert top.get_by_role("link", name=desk.article).get_attribute("href") == f"/o/acme/kb/{desk.article_id}"
     assert page.url.endswith(f"/support?project={desk.project_id}")  # htmx swapped the panel only
     assert_accessible(page)
     screenshot(page, "support-desk")
@@ -181,7 +182,10 @@ def test_a_released_fix_shows_on_the_ticket_and_in_its_history(site: Site, page:
     sign_in(page, site, site.people["agent"])
     page.goto(site.url(f"/o/acme/projects/{desk.project_id}/tickets/{filed['id']}"))
     assert page.locator(".fix-banner").inner_text().startswith("Fix available: upgrade to app@1.1.0")
+    page.get_by_role("button", name="Mark as sent").click()
+    assert page.locator(".flash").inner_text() == "Recorded as the answer sent."
     history = page.locator("ul.history li")
+    assert f"Article sent: {desk.article}" in history.nth(2).inner_text()
     assert f"matched to cluster #{desk.cluster} automatically" in history.nth(0).inner_text()
     assert "Fix available: upgrade to app@1.1.0" in history.nth(1).inner_text()
     page.goto(site.url("/o/acme/tickets?status=fix_available&customer=Ridge+Outdoors"))

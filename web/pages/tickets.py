@@ -79,4 +79,15 @@ async def set_cluster(request: Request_, org_slug: str, project_id: int, ticket_
     return redirect(request, here, flash=note)
 
 
-ROUTES = [ticket_list, ticket_page, set_cluster]
+@post("/o/{org_slug:str}/projects/{project_id:int}/tickets/{ticket_id:int}/article")
+async def article_sent(request: Request_, org_slug: str, project_id: int, ticket_id: int) -> Response[Any]:
+    """Record the article sent as the answer (it then ranks higher for similar tickets)."""
+    viewer, m = await member(request, org_slug, "agent")
+    article_id = int_field(await form_of(request), "article_id")
+    await tickets.set_cluster(pool(request), m.organization_id, project_id, ticket_id,
+                              TicketClusterUpdate(article_id=article_id), actor=viewer.email)
+    _ = translator(locale_of(request))
+    return redirect(request, ticket_url(m.slug, project_id, ticket_id), flash=_("Recorded as the answer sent."))
+
+
+ROUTES = [ticket_list, ticket_page, set_cluster, article_sent]
