@@ -112,6 +112,11 @@ def test_a_chinese_duplicate_of_an_earlier_ticket_is_known(site: Site, page: Any
     top = result.locator("article.candidate").first
     assert f"#{desk.zh_ticket['cluster_id']}" in top.locator("h3").inner_text()
     assert top.get_by_text("Earlier ticket", exact=True).first.is_visible()
+    page.goto(site.url(f"/locale/zh?next=/o/acme/support%3Fproject%3D{desk.project_id}"))
+    page.get_by_label("工单内容、堆栈或崩溃 ID").fill(ZH_AGAIN)
+    page.get_by_role("button", name="查询").click()
+    assert page.locator("#result h2").inner_text().startswith("已知问题")
+    assert_accessible(page)
 
 
 def test_confirming_a_match_files_the_ticket_in_that_cluster(site: Site, page: Any, desk: Desk) -> None:
