@@ -5,11 +5,13 @@ and lower roles refused."""
 from __future__ import annotations
 
 import re
+from html import unescape
 from dataclasses import dataclass
 from typing import Any
 
 import httpx
 import pytest
+from playwright.sync_api import expect
 
 from tests.support import cli, run_sdk, wait_until
 from tests.web.support import Person, Site, assert_accessible, screenshot, sign_in
@@ -113,21 +115,21 @@ def test_sdk_crash_is_listed_resolved_in_a_release_and_regresses(site: Site, pag
 
     page.get_by_label("Resolve in release").fill("shop@1.0.1")
     page.get_by_role("button", name="Resolve in this release").click()
-    assert page.locator("#status").inner_text() == "resolved"
-    assert page.get_by_role("status").inner_text() == "Resolved in shop@1.0.1."
-    assert page.locator("ol.activity").get_by_text("user:engineer@acme.test").is_visible()
+    expect(page.get_by_role("status")).to_have_text("Resolved in shop@1.0.1.")  # waits for the next page
+    expect(page.locator("#status")).to_have_text("resolved")
+    expect(page.locator("ol.activity").get_by_text("user:engineer@acme.test")).to_be_visible()
 
     shop.send(CRASH, release="shop@1.1.0")  # the fix did not hold: a newer release crashes the same way
     wait_until(lambda: shop.cluster(cluster["id"])["regressed_in"] == "shop@1.1.0")
     page.reload()
-    assert page.locator("#status").inner_text() == "regressed"
-    assert page.locator("dl.facts").get_by_text("in shop@1.1.0").is_visible()
+    expect(page.locator("#status")).to_have_text("regressed")
+    expect(page.locator("dl.facts").get_by_text("in shop@1.1.0")).to_be_visible()
 
     page.goto(site.url(f"/o/acme/clusters?project={shop.id}"))
     page.get_by_label("Status").select_option("regressed")  # htmx swaps the table in place and keeps the URL
     page.wait_for_url(re.compile(r".*status=regressed.*"))
-    assert page.get_by_role("link", name="ZeroDivisionError: division by zero").is_visible()
-    assert page.locator("table.clusters tbody tr").count() == 1
+    expect(page.locator("table.clusters tbody tr")).to_have_count(1)
+    expect(page.get_by_role("link", name="ZeroDivisionError: division by zero")).to_be_visible()
 
 
 def test_merge_and_unmerge(site: Site, page: Any, shop: Shop) -> None:
@@ -139,17 +141,17 @@ def test_merge_and_unmerge(site: Site, page: Any, shop: Shop) -> None:
     page.get_by_label("Merge other clusters into this one (their ids)").fill(str(type_error["id"]))
     page.get_by_role("button", name="Merge", exact=True).click()
     merged = page.locator("section").filter(has=page.get_by_role("heading", name="Merged into this cluster"))
-    assert merged.get_by_text(type_error["title"]).is_visible()
+    expect(merged.get_by_text(type_error["title"])).to_be_visible()
     assert shop.cluster(type_error["id"])["merged_into"] == key["id"]
     page.goto(site.url(f"/o/acme/clusters?project={shop.id}"))
     assert page.get_by_role("link", name=type_error["title"]).count() == 0
 
     page.goto(site.url(shop.page(key["id"])))
     page.get_by_role("button", name=f"Unmerge #{type_error['id']}").click()
-    assert page.get_by_role("status").inner_text() == f"Split #{type_error['id']} back out of this cluster."
+    expect(page.get_by_role("status")).to_have_text(f"Split #{type_error['id']} back out of this cluster.")
     assert shop.cluster(type_error["id"])["merged_into"] is None
     page.goto(site.url(f"/o/acme/clusters?project={shop.id}"))
-    assert page.get_by_role("link", name=type_error["title"]).is_visible()
+    expect(page.get_by_role("link", name=type_error["title"])).to_be_visible()
 
 
 def test_hostile_exception_message_is_shown_as_text(site: Site, page: Any, shop: Shop) -> None:
@@ -165,6 +167,11 @@ def test_hostile_exception_message_is_shown_as_text(site: Site, page: Any, shop:
     assert page.locator("img[src=x]").count() == 0
     page.get_by_text("Raw payload of this event").click()
     assert page.locator("script:not([src])").count() == 0  # the page fixture fails the test on any dialog
+
+    page.set_viewport_size({"width": 375, "height": 800})  # a phone: long text wraps, nothing scrolls sideways
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    page.goto(site.url(f"/o/acme/clusters?project={shop.id}"))
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
 
 
 def _client(site: Site, person: Person) -> tuple[httpx.Client, str]:
@@ -196,3 +203,65 @@ def test_outsider_gets_404_and_agent_gets_403(site: Site, page: Any, shop: Shop)
     answer = client.post(shop.page(cluster["id"]) + "/merge", data={"_csrf": csrf.group(1), "cluster_ids": "1"})
     assert answer.status_code == 403
     assert shop.cluster(cluster["id"])["status"] == before
+
+
+def _titles(html: str) -> list[str]:
+    return [unescape(t) for t in re.findall(r'<a class="title" href="[^"]+">([^<]*)</a>', html)]
+
+
+def test_sorts_text_filter_sparklines_and_pages(site: Site, shop: Shop) -> None:
+    client, _ = _client(site, site.people["agent"])  # reading needs no more than the agent role
+    base = f"/o/acme/clusters?project={shop.id}"
+    by_count = client.get(base + "&sort=count")
+    assert by_count.status_code == 200
+    assert _titles(by_count.text)[0] == "ZeroDivisionError: division by zero"  # two events, the others one
+    assert "Events per day over 14 days: 2 in all" in by_count.text
+    assert set(_titles(client.get(base + "&sort=trending").text)) == {c["title"] for c in shop.clusters()}
+    assert _titles(client.get(base + "&q=spring").text) == ["KeyError: 'SPRING'"]  # any case, title or culprit
+    assert client.get(base + "&sort=loudest").status_code == 400
+
+    seen: list[str] = []
+    url = base + "&sort=first_seen&limit=2"
+    while url:
+        answer = client.get(url)
+        seen += _titles(answer.text)
+        found = re.search(r'<a href="([^"]+)" hx-get="[^"]+" hx-target="#results" hx-push-url="true" rel="next">', answer.text)
+        url = unescape(found.group(1)) if found else ""
+    assert seen == [c["title"] for c in shop.clusters(sort="first_seen")]
+    assert len(seen) == len(set(seen)) == 4
+
+    partial = client.get(base + "&status=regressed", headers={"HX-Request": "true"})
+    assert "<html" not in partial.text and _titles(partial.text) == ["ZeroDivisionError: division by zero"]
+
+
+def test_a_new_project_says_how_to_send_its_first_crash(site: Site, shop: Shop) -> None:
+    made = cli(site.database_url, "createproject", "acme", "clusters-empty", public_url=site.base_url)
+    client, _ = _client(site, site.people["engineer"])
+    page = unescape(client.get(f"/o/acme/clusters?project={made['project_id']}").text)
+    assert "No crashes in clusters-empty yet" in page
+    command = "python -c \"import sentry_sdk; sentry_sdk.init('" + made["dsn"] + "'); 1/0\""
+    assert command in page
+    assert 'id="pick-project"' in page  # acme has more than one project now
+
+
+def test_ignore_until_resolve_next_and_reopen(site: Site, shop: Shop) -> None:
+    cluster = _by_title(shop, "KeyError: 'SPRING'")
+    client, _ = _client(site, site.people["engineer"])
+    url = shop.page(cluster["id"])
+    csrf = re.search(r'name="_csrf" value="([^"]+)"', client.get(url).text)
+    assert csrf
+
+    def act(**fields: str) -> str:
+        answer = client.post(url + "/status", data={"_csrf": csrf.group(1), **fields})
+        assert answer.status_code == 303 and answer.headers["location"] == url
+        return unescape(client.get(url).text)
+
+    page = act(action="ignore", until="events", count="5")
+    assert 'id="status">ignored<' in page and f"{cluster['event_count'] + 5} events in all" in page
+    page = act(action="ignore", until="date", date="2026-99-01")
+    assert "Not done: date must be a day like 2026-12-31" in page
+    page = act(action="resolve_next")
+    assert 'id="status">resolved<' in page and "in the next release" in page
+    page = act(action="reopen")
+    assert 'id="status">unresolved<' in page
+    assert shop.cluster(cluster["id"])["status"] == "unresolved"

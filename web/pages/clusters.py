@@ -25,7 +25,7 @@ from web.cluster_views import (
 )
 from web.i18n import translator
 from web.pages.org import base_url
-from web.render import locale_of, render
+from web.render import locale_of, redirect, render
 from web.session import member, pool
 
 Request_ = Request[Any, Any, Any]
@@ -56,9 +56,10 @@ def _partial(request: Request_) -> bool:
 async def cluster_list(
     request: Request_, org_slug: str, project: str | None = None, status: str | None = None,
     release: str | None = None, environment: str | None = None, q: str | None = None, sort: str | None = None,
-    cursor: str | None = None,
+    cursor: str | None = None, limit: int = PAGE_SIZE,
 ) -> Response[Any]:
     _viewer, m = await member(request, org_slug)
+    limit = min(max(limit, 1), 100)
     db, org = pool(request), m.organization_id
     f = filters_of(project, status, release, environment, q, sort)
     listed = (await projects.list_projects(db, org, base_url=base_url(request), limit=200)).projects
@@ -71,7 +72,7 @@ async def cluster_list(
     now = dt.datetime.now(dt.UTC)
     page = await clusters.list_clusters(
         db, org, current.id, status=f.status, release=f.release, environment=f.environment,  # type: ignore[arg-type]
-        query=f.q, sort=f.sort, limit=PAGE_SIZE, cursor_=cursor or None, now=now,  # type: ignore[arg-type]
+        query=f.q, sort=f.sort, limit=limit, cursor_=cursor or None, now=now,  # type: ignore[arg-type]
     )
     daily = await clusters.daily_counts(db, org, current.id, [c.id for c in page.clusters], now=now)
     _ = translator(locale_of(request))
@@ -80,7 +81,7 @@ async def cluster_list(
          "spark": spark(daily.counts[c.id], _("Events per day over 14 days: {total} in all", total=sum(daily.counts[c.id])))}
         for c in page.clusters
     ]
-    context = {"filters": f.params(project=current.id), "f": f, "current": current, "rows": rows, "page": page,
+    context = {"filters": f.params(project=current.id, limit=limit if limit != PAGE_SIZE else None), "f": f, "current": current, "rows": rows, "page": page,
                "first_page": bool(cursor), "statuses": STATUSES, "sorts": SORTS, "sort_labels": SORT_LABELS}
     if _partial(request):
         return render(request, "clusters/_results.html", **context)
@@ -94,8 +95,7 @@ async def cluster_detail(request: Request_, org_slug: str, project_id: int, clus
     db, org = pool(request), m.organization_id
     cluster = await clusters.get_cluster(db, org, project_id, cluster_id)
     if cluster.merged_into is not None:  # its events live in the cluster it was merged into
-        target = f"/o/{org_slug}/projects/{project_id}/clusters/{cluster.merged_into}"
-        return Response("", status_code=303, headers={"Location": target})
+        return redirect(request, f"/o/{org_slug}/projects/{project_id}/clusters/{cluster.merged_into}")
     latest = None
     if cluster.latest_events:
         latest = await events.get_event(db, org, project_id, cluster.latest_events[0].event_id)
