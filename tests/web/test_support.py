@@ -195,3 +195,31 @@ def test_a_released_fix_shows_on_the_ticket_and_in_its_history(site: Site, page:
     assert "Fix available: upgrade to app@1.1.0" in history.nth(1).inner_text()
     page.goto(site.url("/o/acme/tickets?status=fix_available&customer=Ridge+Outdoors"))
     assert page.locator("tbody tr").count() == 1 and "Fix available" in page.locator("tbody tr").inner_text()
+
+
+def test_an_agent_confirms_or_corrects_a_ticket_on_its_page(site: Site, page: Any, desk: Desk) -> None:
+    filed = desk.api.post(f"/projects/{desk.project_id}/tickets", json={
+        "subject": "Checkout error", "body": "It says:\n" + desk.traceback, "customer": "Tarn & Sons"}).json()
+    assert filed["match_source"] == "auto"
+    sign_in(page, site, site.people["agent"])
+    page.goto(site.url(f"/o/acme/projects/{desk.project_id}/tickets/{filed['id']}"))
+    page.get_by_role("button", name="Confirm this match").click()
+    assert page.locator(".flash").inner_text() == f"Match confirmed: cluster #{desk.cluster}."
+    assert page.get_by_role("button", name="Confirm this match").count() == 0
+    page.get_by_label("Wrong cluster? Move it to cluster #").fill("999999")
+    page.get_by_role("button", name="Move").click()
+    assert page.locator(".flash").inner_text() == "There is no cluster #999999 in this project."
+    page.get_by_label("Wrong cluster? Move it to cluster #").fill(str(desk.zh_ticket["cluster_id"]))
+    page.get_by_role("button", name="Move").click()
+    assert page.locator(".flash").inner_text() == f"Ticket moved to cluster #{desk.zh_ticket['cluster_id']}."
+    history = page.locator("ul.history li").all_inner_texts()
+    assert [h.split(" · ", 1)[1].split(" (")[0] for h in history] == [
+        f"Filed; matched to cluster #{desk.cluster} automatically", f"Cluster #{desk.cluster} confirmed",
+        f"Moved to cluster #{desk.zh_ticket['cluster_id']}"]
+    again = desk.api.get(f"/projects/{desk.project_id}/tickets/{filed['id']}").json()
+    assert (again["cluster_id"], again["match_source"]) == (desk.zh_ticket["cluster_id"], "corrected")
+    # filing empty text from the desk says why beside the form
+    page.goto(site.url(f"/o/acme/support?project={desk.project_id}"))
+    page.get_by_label("Ticket, trace or crash id").evaluate("e => e.removeAttribute('required')")
+    page.get_by_role("button", name="File as a ticket").click()
+    assert "text" in page.get_by_role("alert").inner_text()

@@ -116,12 +116,18 @@ async def file_ticket(request: Request_, org_slug: str) -> Response[Any]:
     """File the pasted text as a ticket: into the chosen cluster (``cluster_id``), or matched as the API does."""
     viewer, m = await member(request, org_slug, "agent")
     posted = await form_of(request)
-    form = _desk_form(posted, [p.id for p in await _projects(request, m.organization_id)])
-    field(posted, "text", max_length=MAX_TEXT)
-    chosen = int_field(posted, "cluster_id", required=False)
-    data = TicketCreate(subject=_subject(form), body=form["text"], customer=form["customer"] or None,
-                        version=form["version"] or None)
-    made = await tickets.create(pool(request), m.organization_id, form["project"], data, into=chosen, actor=viewer.email)
+    found = await _projects(request, m.organization_id)
+    form = _desk_form(posted, [p.id for p in found])
+    try:
+        field(posted, "text", max_length=MAX_TEXT)
+        chosen = int_field(posted, "cluster_id", required=False)
+        data = TicketCreate(subject=_subject(form), body=form["text"], customer=form["customer"] or None,
+                            version=form["version"] or None)
+        made = await tickets.create(pool(request), m.organization_id, form["project"], data, into=chosen,
+                                    actor=viewer.email)
+    except (Invalid, NotFound) as exc:  # said beside the form, with what the agent typed kept
+        return render(request, "support/desk.html", status=exc.status, form=form, answer=None, error=exc.detail, ms=0,
+                      why={}, projects=found, **LABELS)
     _ = translator(locale_of(request))
     note = (_("Ticket #{ticket} filed in cluster #{cluster}, confirmed.", ticket=made.id, cluster=made.cluster_id)
             if chosen is not None else _("Ticket #{ticket} filed.", ticket=made.id))
