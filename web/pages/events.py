@@ -3,6 +3,7 @@ emphasised), breadcrumbs, tags, contexts, processing notes and the raw payload a
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import msgspec
@@ -104,8 +105,9 @@ def context_view(contexts: dict[str, Any]) -> list[tuple[str, list[tuple[str, st
 async def event_page(request: Request_, org_slug: str, project_id: int, event_id: str) -> Response[Any]:
     _, m = await member(request, org_slug)
     db = pool(request)
-    project = await projects.require(db, m.organization_id, project_id)
-    event = await events.get_event(db, m.organization_id, project_id, event_id)
+    project, event = await asyncio.gather(
+        projects.require(db, m.organization_id, project_id), events.get_event(db, m.organization_id, project_id, event_id)
+    )
     normalized = event.normalized or {}
     raw = msgspec.json.format(msgspec.json.encode(event.payload), indent=2).decode() if event.payload is not None else ""
     return render(
