@@ -85,14 +85,18 @@ async def remove_membership(conn: Conn, organization_id: int, user_id: int) -> N
 
 
 async def admin_count(conn: Conn, organization_id: int) -> int:
-    """Admins who can still sign in (a disabled admin cannot rescue the organization)."""
-    return int(
-        await conn.fetchval(
-            "SELECT count(*) FROM memberships m JOIN users u ON u.id = m.user_id"
-            " WHERE m.organization_id = $1 AND m.role = 'admin' AND NOT u.disabled",
-            organization_id,
-        )
+    """Admins who can still sign in (a disabled admin cannot rescue the organization).
+
+    Their membership rows stay locked until the caller's transaction ends, so two admins
+    demoting each other at once cannot both pass the "another admin remains" check.
+    """
+    rows = await conn.fetch(
+        "SELECT m.user_id FROM memberships m JOIN users u ON u.id = m.user_id"
+        " WHERE m.organization_id = $1 AND m.role = 'admin' AND NOT u.disabled"
+        " ORDER BY m.user_id FOR UPDATE OF m",
+        organization_id,
     )
+    return len(rows)
 
 
 # --- web sessions

@@ -292,22 +292,24 @@ async def set_role(conn: Conn, admin: Membership, user_id: int, role: Role) -> N
     require_role(admin, "admin")
     if role not in ROLE_LEVEL:
         raise Invalid(f"role must be one of {', '.join(ROLE_LEVEL)}", "role")
-    current = await sql.role_of(conn, admin.organization_id, user_id)
-    if current is None:
-        raise NotFound("member", user_id)
-    if current == "admin" and role != "admin" and await sql.admin_count(conn, admin.organization_id) <= 1:
-        raise Conflict("the last admin cannot step down; make another member admin first")
-    await sql.set_role(conn, admin.organization_id, user_id, role)
+    async with conn.acquire() if hasattr(conn, "acquire") else _same(conn) as c, c.transaction():
+        current = await sql.role_of(c, admin.organization_id, user_id)
+        if current is None:
+            raise NotFound("member", user_id)
+        if current == "admin" and role != "admin" and await sql.admin_count(c, admin.organization_id) <= 1:
+            raise Conflict("the last admin cannot step down; make another member admin first")
+        await sql.set_role(c, admin.organization_id, user_id, role)
 
 
 async def remove_member(conn: Conn, admin: Membership, user_id: int) -> None:
     require_role(admin, "admin")
-    current = await sql.role_of(conn, admin.organization_id, user_id)
-    if current is None:
-        raise NotFound("member", user_id)
-    if current == "admin" and await sql.admin_count(conn, admin.organization_id) <= 1:
-        raise Conflict("the last admin cannot be removed")
-    await sql.remove_membership(conn, admin.organization_id, user_id)
+    async with conn.acquire() if hasattr(conn, "acquire") else _same(conn) as c, c.transaction():
+        current = await sql.role_of(c, admin.organization_id, user_id)
+        if current is None:
+            raise NotFound("member", user_id)
+        if current == "admin" and await sql.admin_count(c, admin.organization_id) <= 1:
+            raise Conflict("the last admin cannot be removed")
+        await sql.remove_membership(c, admin.organization_id, user_id)
 
 
 async def create_user(conn: Conn, org_slug: str, email: str, password: str, role: Role = "engineer") -> int:

@@ -117,6 +117,33 @@ def test_the_last_admin_stays_and_roles_change(make_database: Any) -> None:
     with_db(make_database, body)
 
 
+def test_two_admins_demoting_each_other_at_once_leave_one_admin(make_database: Any) -> None:
+    url = make_database()
+
+    async def go() -> None:
+        pool = await asyncpg.create_pool(url, min_size=2, max_size=2)
+        try:
+            async with pool.acquire() as conn:
+                await migrate(conn)
+                await accounts.create_user(conn, "acme", "ann@acme.test", PASSWORD, role="admin")
+                await accounts.create_user(conn, "acme", "bob@acme.test", PASSWORD, role="admin")
+                ann_id, ann = await membership(conn, "ann@acme.test", "acme")
+                bob_id, bob = await membership(conn, "bob@acme.test", "acme")
+            for _ in range(3):  # each round: both step the other down at the same moment
+                outcomes = await asyncio.gather(
+                    accounts.set_role(pool, ann, bob_id, "engineer"), accounts.set_role(pool, bob, ann_id, "engineer"),
+                    return_exceptions=True,
+                )
+                assert sorted(type(o).__name__ for o in outcomes) == ["Conflict", "NoneType"], outcomes
+                async with pool.acquire() as conn:
+                    assert await conn.fetchval("SELECT count(*) FROM memberships WHERE role = 'admin'") == 1
+                    await conn.execute("UPDATE memberships SET role = 'admin'")
+        finally:
+            await pool.close()
+
+    asyncio.run(go())
+
+
 def test_invites_are_single_use_and_known_users_prove_who_they_are(make_database: Any) -> None:
     async def body(conn: asyncpg.Connection) -> None:
         await accounts.create_user(conn, "acme", "boss@acme.test", PASSWORD, role="admin")
