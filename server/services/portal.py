@@ -9,6 +9,7 @@ answer ``NotFound``, exactly like an id that does not exist).
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import msgspec
 
@@ -72,17 +73,16 @@ async def search(conn: Conn, organization_id: int, q: str, *, limit: int = 20) -
             if h.visibility == "public" and h.status == "published"]
 
 
-async def _public(conn: Conn, organization_id: int, article_id: int) -> None:
+async def _public(conn: Conn, organization_id: int, article_id: int) -> Any:
     a = await kb_sql.article(conn, organization_id, article_id)
     if a is None or a["status"] != "published" or a["visibility"] != "public":
         raise NotFound("article", article_id)
+    return a
 
 
 async def article(conn: Conn, organization_id: int, article_id: int, language: str | None = None) -> PublicArticle:
     """One published public article (a view is counted); anything else is ``NotFound``."""
-    await _public(conn, organization_id, article_id)
-    a = await kb_sql.article(conn, organization_id, article_id)
-    assert a is not None
+    a = await _public(conn, organization_id, article_id)
     t = await kb_sql.translation(conn, article_id, language) or await kb_sql.translation(conn, article_id, None)
     if t is None:
         raise NotFound("article", article_id)

@@ -226,3 +226,17 @@ def test_a_second_language_version_is_written_beside_the_first(site: Site, page:
     expect(tabs.get_by_role("link", name="en")).to_be_visible()
     tabs.get_by_role("link", name="en").click()
     expect(page.get_by_role("heading", name="Clear the app cache")).to_be_visible()
+
+
+def test_the_editor_fits_a_phone(site: Site, browser: Any) -> None:
+    aid = article(site, "acme", "Phone-sized editing", "A `long_identifier_without_any_breaks_at_all_in_it` here.")
+    context = browser.new_context(viewport={"width": 375, "height": 740}, is_mobile=True)
+    try:
+        page = context.new_page()
+        sign_in(page, site, site.people["agent"])
+        for path in ("/o/acme/kb", f"/o/acme/kb/{aid}", f"/o/acme/kb/{aid}/edit", "/o/acme/kb/reports"):
+            page.goto(site.url(path))
+            width = page.evaluate("document.documentElement.scrollWidth")
+            assert width <= 380, f"{path} scrolls sideways on a phone ({width}px)"
+    finally:
+        context.close()

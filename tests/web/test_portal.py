@@ -129,3 +129,15 @@ def test_the_ticket_form_is_rate_limited(site: Site, page: Any) -> None:
     assert answer.value.status == 429 and int(answer.value.headers["retry-after"]) > 0
     expect(page.get_by_role("heading", name="Please wait a little")).to_be_visible()
     assert _tickets(site, "eager@customer.test") == portal.TICKETS_PER_WINDOW
+
+
+def test_the_portal_fits_a_phone(site: Site, browser: Any, articles: dict[str, int]) -> None:
+    context = browser.new_context(viewport={"width": 375, "height": 740}, is_mobile=True)
+    try:
+        page = context.new_page()
+        for path in ("/help/acme/", f"/help/acme/articles/{articles['public']}", "/help/acme/contact"):
+            page.goto(site.url(path))
+            width = page.evaluate("document.documentElement.scrollWidth")
+            assert width <= 380, f"{path} scrolls sideways on a phone ({width}px)"
+    finally:
+        context.close()
