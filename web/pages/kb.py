@@ -138,9 +138,9 @@ async def save_article(request: Request_, org_slug: str, article_id: int) -> Res
     viewer, m = await member(request, org_slug, "agent")
     form = await form_of(request)
     draft = draft_of(form)
-    if draft.status == "archived" and not m.allows("engineer"):
-        raise Forbidden("archiving an article needs the engineer role")
     current = await articles.get(pool(request), m.organization_id, article_id)
+    if draft.status == "archived" and current.status != "archived" and not m.allows("engineer"):
+        raise Forbidden("archiving an article needs the engineer role")
     if form.get("action") == "preview":
         return _editor(request, draft=draft, article=current, preview=markdown(draft.body))
     try:
