@@ -96,3 +96,25 @@ def test_another_organization_opening_the_event_gets_404(site: Site, page: Any) 
     answer = page.goto(site.url(f"/o/globex/projects/{made['project_id']}/events/{event_id}"))
     assert answer is not None and answer.status == 404
     assert engineer.get(f"/o/acme/projects/{made['project_id']}/events/{'0' * 32}").status_code == 404
+
+
+def test_project_release_and_event_pages_fit_a_phone(site: Site, browser: Any) -> None:
+    made = cli(site.database_url, "createproject", "acme", "web-phone", "--create-org", public_url=site.base_url)
+    pid = made["project_id"]
+    [event_id] = run_sdk(made["dsn"], SCRIPT, release="web-phone@1.0.0+a-rather-long-build-name/2026-11-28")
+    engineer = signed_in_client(site, site.people["engineer"])
+    event_path = f"/o/acme/projects/{pid}/events/{event_id}"
+    wait_until(lambda: engineer.get(event_path).status_code == 200)
+    context = browser.new_context(viewport={"width": 375, "height": 740}, is_mobile=True)
+    page = context.new_page()
+    try:
+        sign_in(page, site, site.people["admin"])  # the admin sees the widest page: key forms and upload
+        for path in (f"/o/acme/projects/{pid}", f"/o/acme/releases?project={pid}",
+                     f"/o/acme/projects/{pid}/releases?version=web-phone%401.0.0%2Ba-rather-long-build-name%2F2026-11-28",
+                     event_path):
+            page.goto(site.url(path))
+            width = page.evaluate("document.documentElement.scrollWidth")
+            assert width <= 380, f"{path} scrolls sideways on a phone ({width}px)"
+        screenshot(page, "phone-event")
+    finally:
+        context.close()
