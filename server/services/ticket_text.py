@@ -27,6 +27,7 @@ SYNC_BATCH = 5000
 CANDIDATES = 100
 RARE_TERMS = 24  # tuned on SeaMonkey: the duplicate is among the candidates for 93% of lookups (50 and 12: 89%)
 QUERY_CHARS = 4000
+SUBJECT_CHARS = 200  # the first line of a lookup's text is the ticket's subject (its summary) when short
 DF_TTL = 120.0
 _decode_sig = msgspec.msgpack.Decoder(Signature)
 
@@ -160,6 +161,8 @@ async def text_evidence(conn: Conn, organization_id: int, project_id: int, text:
     words = query_terms(q)
     if not words:
         return []
+    first = next((line for line in text.splitlines() if line.strip()), "")[:SUBJECT_CHARS]
+    subject = frozenset(query_terms(f"{first}\n{zh_gloss.english(first)}"))
     out: list[Evidence] = []
     for kind in ("cluster", "ticket"):
         df, n, avg = await _frequencies(conn, organization_id, project_id, kind, words)
@@ -171,7 +174,7 @@ async def text_evidence(conn: Conn, organization_id: int, project_id: int, text:
         if not ids:
             continue
         docs = await (_cluster_docs(conn, project_id, ids) if kind == "cluster" else _ticket_docs(conn, project_id, ids))
-        out += bm25_text(words, docs, df, n, avg)
+        out += bm25_text(words, docs, df, n, avg, subject)
     return out
 
 

@@ -75,3 +75,12 @@ def test_a_lone_dollar_sign_makes_no_empty_search_term() -> None:
 
     assert "" not in terms("it costs $ 5, see seamonkey_2_53_1_release").terms
     assert query_terms("$") == ()
+
+
+def test_the_subject_orders_candidates_without_making_them_surer() -> None:
+    docs = [TextDoc(1, 10, ("printer",), ("crash",)), TextDoc(2, 20, ("sidebar",), ("crash",))]
+    query = ["sidebar", "printer", "crash"]
+    plain = {e.cluster_id: e.score for e in bm25_text(query, docs, {"printer": 1, "sidebar": 1, "crash": 2}, 2, 2)}
+    stressed = bm25_text(query, docs, {"printer": 1, "sidebar": 1, "crash": 2}, 2, 2, subject={"sidebar"})
+    assert {e.cluster_id: e.score for e in stressed} == plain  # as sure as before
+    assert combine(stressed)[0].cluster_id == 20  # but the ticket's subject decides the order
