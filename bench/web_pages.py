@@ -61,6 +61,10 @@ def pages(api: httpx.Client, made: dict[str, Any]) -> dict[str, str]:
         "releases": f"/o/{org}/releases?project={pid}",
         "release": f"/o/{org}/projects/{pid}/releases?version={quote(version, safe='')}",
         "event": f"/o/{org}/projects/{pid}/events/{event_id}",
+        "settings members": f"/o/{org}/settings",
+        "settings tokens": f"/o/{org}/settings/tokens",
+        "settings webhooks": f"/o/{org}/settings/webhooks",
+        "settings grouping": f"/o/{org}/settings/grouping/{pid}",
     }
 
 

@@ -181,3 +181,11 @@ def test_the_last_admin_cannot_demote_or_remove_themselves(site: Site, page: Any
     assert page.get_by_role("alert").inner_text() == "the last admin cannot be removed"
     page.goto(site.url("/o/soloco/settings"))
     assert page.get_by_label("Role of solo@soloco.test", exact=True).input_value() == "admin"
+    page.set_viewport_size({"width": 375, "height": 740})
+    for tab in ("", "/tokens", "/webhooks", "/grouping"):
+        page.goto(site.url(f"/o/soloco/settings{tab}"))
+        width = page.evaluate("document.documentElement.scrollWidth")
+        assert width <= 380, f"settings{tab} scrolls sideways on a phone ({width}px)"
+    page.goto(site.url("/locale/zh?next=/o/soloco/settings"))
+    assert page.get_by_role("heading", name="成员", exact=True).is_visible()
+    assert page.get_by_role("button", name="生成邀请链接").is_visible()
