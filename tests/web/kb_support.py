@@ -8,10 +8,8 @@ from typing import Any
 import asyncpg
 import httpx
 
-from server.database import create_pool
-from server.services import articles, tickets
+from server.services import articles
 from server.services.kb_models import ArticleCreate
-from server.services.ticket_model import TicketCreate
 from tests.support import cli
 from tests.web.support import Person, Site, run
 
@@ -46,20 +44,14 @@ async def _org_id(conn: Any, slug: str) -> int:
 
 
 def cluster_from_ticket(site: Site, org: str, project_id: int, subject: str, code: str) -> int:
-    """A cluster made the way support makes one: a ticket with a pasted traceback, through the tickets service."""
-
-    async def go() -> int:
-        pool = await create_pool(site.database_url, min_size=1, max_size=2)
-        try:
-            org_id = await _org_id(pool, org)
-            out = await tickets.create(pool, org_id, project_id,
-                                       TicketCreate(subject=subject, body=TRACEBACK.format(code=code), language="en"))
-            assert out.cluster_id is not None
-            return int(out.cluster_id)
-        finally:
-            await pool.close()
-
-    return int(run(go()))
+    """A cluster made the way a support tool makes one: a ticket with a pasted traceback, posted to the tickets API."""
+    token = cli(site.database_url, "token", "create", org, "--scope", "write", "--label", "kb tests")["token"]
+    answer = httpx.post(site.url(f"/api/0/projects/{project_id}/tickets"), headers={"Authorization": f"Bearer {token}"},
+                        json={"subject": subject, "body": TRACEBACK.format(code=code), "language": "en"}, timeout=30)
+    assert answer.status_code == 201, answer.text
+    cluster_id = answer.json()["cluster_id"]
+    assert cluster_id is not None
+    return int(cluster_id)
 
 
 def article(site: Site, org: str, title: str, body: str, *, status: str = "published", visibility: str = "public",

@@ -5,8 +5,8 @@ and lower roles refused."""
 from __future__ import annotations
 
 import re
-from html import unescape
 from dataclasses import dataclass
+from html import unescape
 from typing import Any
 
 import httpx
