@@ -10,7 +10,7 @@ from __future__ import annotations
 import secrets
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, unquote
 
 import jinja2
 from litestar import Request, Response
@@ -61,7 +61,7 @@ def render(request: Request[Any, Any, Any], template: str, *, status: int = 200,
     locale = locale_of(request)
     gettext = i18n.translator(locale)
     token, new_token = csrf_token(request)
-    flash = request.cookies.get(FLASH_COOKIE)
+    flash = unquote(request.cookies.get(FLASH_COOKIE) or "") or None  # percent-encoded: see redirect()
     values = {
         "_": gettext,
         "gettext": gettext,
@@ -115,8 +115,8 @@ def redirect(request: Request[Any, Any, Any], location: str, *, flash: str | Non
     response: Response[str] = Response(
         "", status_code=200 if "HX-Redirect" in headers else 303, headers=headers, media_type="text/html; charset=utf-8"
     )
-    if flash:
-        response.set_cookie(FLASH_COOKIE, flash[:300], httponly=True, samesite="lax", secure=_secure(request), path="/")
+    if flash:  # percent-encoded: a cookie header is latin-1, and a Chinese message raised a 500 there
+        response.set_cookie(FLASH_COOKIE, quote(flash[:300]), httponly=True, samesite="lax", secure=_secure(request), path="/")
     return response
 
 

@@ -189,3 +189,8 @@ def test_the_last_admin_cannot_demote_or_remove_themselves(site: Site, page: Any
     page.goto(site.url("/locale/zh?next=/o/soloco/settings"))
     assert page.get_by_role("heading", name="成员", exact=True).is_visible()
     assert page.get_by_role("button", name="生成邀请链接").is_visible()
+    page.goto(site.url("/o/soloco/settings/tokens"))
+    page.get_by_label("标签").fill("zh")
+    page.get_by_role("button", name="创建令牌").click()
+    page.get_by_role("button", name="吊销令牌 zh").click()
+    assert page.get_by_role("status").inner_text() == "令牌已吊销，不再可用。"  # a Chinese message after a redirect
