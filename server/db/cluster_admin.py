@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
 import asyncpg
@@ -19,6 +20,12 @@ SORTS = {
 _STATUS = (
     "($2::text IS NULL OR c.status = $2"
     " OR ($2 = 'regressed' AND c.status = 'unresolved' AND c.regressed_in_release IS NOT NULL))"
+)
+# The text filter: $8 a substring of title or culprit in any case (LIKE's own characters escaped), so
+# the trigram index of migration 0071 can answer it.
+_TEXT = (
+    " AND lower(c.title || ' ' || coalesce(c.culprit, ''))"
+    " LIKE '%' || replace(replace(replace(lower($8), '\\', '\\\\'), '%', '\\%'), '_', '\\_') || '%'"
 )
 # Trending: events received since $9 (the last 24 hours), read through events_project_received.
 _TRENDING = (
@@ -56,12 +63,32 @@ async def list_clusters(
     column, sql_type = SORTS[sort]
     trending = _TRENDING if sort == "trending" else ""
     since_arg = [since] if sort == "trending" else []
+    async with _custom_plan(conn, bool(query)) as c:
+        return await _page(c, column, sql_type, trending, project_id, status, release, environment, after, limit,
+                           query, since_arg)
+
+
+@contextlib.asynccontextmanager
+async def _custom_plan(conn: Conn, needed: bool) -> AsyncIterator[Any]:
+    """A connection that plans each statement for its values, when ``needed``: the text filter's
+    trigram index is only usable once the pattern is known (a generic plan would scan)."""
+    if not needed:
+        yield conn
+        return
+    async with conn.acquire() if isinstance(conn, asyncpg.Pool) else contextlib.nullcontext(conn) as c, c.transaction():
+        await c.execute("SET LOCAL plan_cache_mode = force_custom_plan")
+        yield c
+
+
+async def _page(
+    conn: Any, column: str, sql_type: str, trending: str, project_id: int, status: str | None, release: str | None,
+    environment: str | None, after: tuple[Any, int] | None, limit: int, query: str | None, since_arg: list[Any],
+) -> list[asyncpg.Record]:
     return await conn.fetch(
         f"SELECT {_CLUSTER_COLUMNS}, {column} AS sort_key FROM clusters c{trending}"
         " WHERE c.project_id = $1 AND c.merged_into IS NULL"
         f" AND {_STATUS}"
-        " AND ($8::text IS NULL OR strpos(lower(c.title), lower($8)) > 0"
-        "      OR strpos(lower(coalesce(c.culprit, '')), lower($8)) > 0)"
+        f"{_TEXT if query else ' AND $8::text IS NULL'}"
         " AND ($3::text IS NULL OR EXISTS (SELECT 1 FROM cluster_release_stats r WHERE r.cluster_id = c.id AND r.release = $3))"
         " AND ($4::text IS NULL OR EXISTS (SELECT 1 FROM cluster_environment_stats v"
         "      WHERE v.cluster_id = c.id AND v.environment = $4))"
@@ -74,7 +101,7 @@ async def list_clusters(
         after[0] if after else None,
         after[1] if after else None,
         limit,
-        query,
+        query or None,
         *since_arg,
     )
 

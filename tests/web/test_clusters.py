@@ -218,6 +218,7 @@ def test_sorts_text_filter_sparklines_and_pages(site: Site, shop: Shop) -> None:
     assert "Events per day over 14 days: 2 in all" in by_count.text
     assert set(_titles(client.get(base + "&sort=trending").text)) == {c["title"] for c in shop.clusters()}
     assert _titles(client.get(base + "&q=spring").text) == ["KeyError: 'SPRING'"]  # any case, title or culprit
+    assert _titles(client.get(base + "&q=%25").text) == []  # LIKE's wildcard is a plain character here
     assert client.get(base + "&sort=loudest").status_code == 400
 
     seen: list[str] = []
