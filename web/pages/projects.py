@@ -33,9 +33,9 @@ def project_url(org_slug: str, project_id: int, release: str | None = None) -> s
 async def project_page(request: Request_, org_slug: str, project_id: int, release: str | None = None) -> Response[Any]:
     _, m = await member(request, org_slug)
     db = pool(request)
-    project = await projects.require(db, m.organization_id, project_id)
     base = base_url(request)
-    keys, recent, latest = await asyncio.gather(
+    project, keys, recent, latest = await asyncio.gather(
+        projects.require(db, m.organization_id, project_id),
         projects.list_keys(db, m.organization_id, project_id, base_url=base),
         releases.list_releases(db, m.organization_id, project_id, limit=RECENT_RELEASES),
         events.list_events(db, m.organization_id, project_id, filters=EventFilter(), limit=1),

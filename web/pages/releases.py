@@ -7,7 +7,6 @@ string (``?version=``), never in the path.
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 from urllib.parse import quote
 
@@ -58,15 +57,12 @@ async def release_page(
     _, m = await member(request, org_slug)
     if not version:
         return redirect(request, f"/o/{org_slug}/releases?project={project_id}")
-    db = pool(request)
-    org_id = m.organization_id
-    project, detail, *lists = await asyncio.gather(
-        projects.require(db, org_id, project_id),
-        release_view.release_detail(db, org_id, project_id, version, environment or None),
-        *(release_view.release_clusters(db, org_id, project_id, version, kind, limit=CLUSTERS_SHOWN) for kind in KINDS),
+    view = await release_view.release_overview(
+        pool(request), m.organization_id, project_id, version, environment or None, limit=CLUSTERS_SHOWN
     )
+    lists = (view.new, view.regressed, view.resolved)
     return render(
-        request, "releases/release.html", project=project, release=detail, environment=environment or "",
+        request, "releases/release.html", project=view.project, release=view.release, environment=environment or "",
         groups=[(kind, page.clusters, page.next_cursor is not None) for kind, page in zip(KINDS, lists, strict=True)],
     )
 
