@@ -1,5 +1,8 @@
 """Web page latency with a signed-in session: the engineer's main pages, p50/p95 per page.
 
+The knowledge base's pages and the public portal's are measured too (on a published public
+demo article; the portal answers the same signed in or not).
+
 (a) on the demo organization (``crashdesk demo``: real sentry-sdk crashes and sessions in three
 releases); (b) the same after 100,000 synthetic clusters (and 300,000 release-cluster rows) are
 inserted into the demo project by SQL (a bench may write rows directly; product code never does).
@@ -65,6 +68,25 @@ def pages(api: httpx.Client, made: dict[str, Any]) -> dict[str, str]:
         "settings tokens": f"/o/{org}/settings/tokens",
         "settings webhooks": f"/o/{org}/settings/webhooks",
         "settings grouping": f"/o/{org}/settings/grouping/{pid}",
+        **kb_pages(api, org),
+    }
+
+
+def kb_pages(api: httpx.Client, org: str) -> dict[str, str]:
+    """The knowledge base's pages on a published public demo article, and the public portal's."""
+    found = api.get("/api/0/articles/", params={"status": "published", "visibility": "public", "limit": 1}).json()
+    aid = found["articles"][0]["id"]
+    return {
+        "kb list": f"/o/{org}/kb",
+        "kb search": f"/o/{org}/kb?q=coupon+crash+checkout",
+        "kb article": f"/o/{org}/kb/{aid}",
+        "kb editor": f"/o/{org}/kb/{aid}/edit",
+        "kb history": f"/o/{org}/kb/{aid}/history",
+        "kb reports": f"/o/{org}/kb/reports",
+        "kb gaps": f"/o/{org}/kb/reports?report=knowledge-gaps",
+        "portal home": f"/help/{org}/",
+        "portal search": f"/help/{org}/?q=my+coupon+does+not+work",
+        "portal article": f"/help/{org}/articles/{aid}",
     }
 
 
