@@ -135,6 +135,18 @@ def test_duplicate_tickets_without_a_crash_find_each_other(project: Project) -> 
     assert first_page["tickets"][0]["id"] not in [t["id"] for t in rest["tickets"]] and len(rest["tickets"]) == 3
 
 
+def test_a_chinese_duplicate_in_other_words_finds_the_earlier_ticket(project: Project) -> None:
+    first = _post(project, "导出报表时一直转圈", "你好，我们在后台导出月度销售报表的时候，页面一直转圈，等了半个小时也没有下载文件。昨天还是好的。")
+    _post(project, "Invoice PDF shows the wrong VAT number", "Every invoice PDF we download shows our old VAT number.")
+    _post(project, "优惠券无法使用", "客户在结账时输入优惠券代码，系统提示优惠券无效，但是优惠券还没有过期。")
+    found = _lookup(project, text="销售报表导出不了\n\n后台导出月度销售报表，页面一直在转圈，最后也没有文件下载。")
+    assert found["verdict"] == "known" and found["candidates"][0]["cluster_id"] == first["cluster_id"]
+    assert any(w["kind"] == "ticket" for w in found["candidates"][0]["why"])
+    assert any(w["kind"] == "term" and w["text"] in ("转圈", "报表", "导出") for w in found["candidates"][0]["why"])
+    # a question that shares a greeting and a word or two with the earlier tickets is no duplicate
+    assert _lookup(project, text="你好，请问后台可以设置多个仓库吗？") == {"verdict": "new", "candidates": []}
+
+
 def test_unrelated_text_is_new_with_no_guess(project: Project) -> None:
     _post(project, "Invoice PDF shows the wrong VAT number", "every invoice PDF shows the old VAT number")
     found = _lookup(project, text="Do you plan to support WeChat payments next year?")
