@@ -72,6 +72,8 @@ class Ranked(msgspec.Struct, frozen=True):
     why: tuple[Why, ...]
     kinds: tuple[str, ...]
     strength: float = 0.0
+    trace: float = 0.0  # best trace evidence alone: joining on POST looks at it, never at words
+    line: float = 0.0  # best error-line evidence alone
 
 
 class TextDoc(msgspec.Struct, frozen=True):
@@ -214,7 +216,9 @@ def combine(evidence: Iterable[Evidence]) -> list[Ranked]:
         strength = max((e.strength for e in items if e.kind == "text"), default=0.0)
         named = max((e.score for e in items if e.kind != "text" and e.score >= KNOWN), default=0.0)
         keys[cid] = (-named, -strength, -score, cid)
-        out.append(Ranked(cid, round(score, 4), tuple(why[:8]), kinds, strength))
+        trace = max((e.score for e in items if e.kind == "trace"), default=0.0)
+        line = max((e.score for e in items if e.kind == "line"), default=0.0)
+        out.append(Ranked(cid, round(score, 4), tuple(why[:8]), kinds, strength, trace, line))
     out.sort(key=lambda r: keys[r.cluster_id])
     return out
 
@@ -225,10 +229,14 @@ def known(ranked: Sequence[Ranked]) -> bool:
 
 
 def join_target(ranked: Sequence[Ranked]) -> Ranked | None:
-    """The cluster a posted ticket joins, or None to start its own (stricter than listing)."""
+    """The cluster a posted ticket joins, or None to start its own (stricter than listing).
+
+    Only the trace or error-line evidence counts: words raise how sure a listing is, but a
+    weak trace plus many shared words must not merge a ticket into a crash it is not.
+    """
     if not ranked:
         return None
     top = ranked[0]
     if "trace" in top.kinds:
-        return top if top.score >= JOIN else None
-    return top if "line" in top.kinds and top.score >= JOIN_LINE else None
+        return top if top.trace >= JOIN else None
+    return top if top.line >= JOIN_LINE else None

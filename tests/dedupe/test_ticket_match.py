@@ -41,6 +41,10 @@ def test_verdict_and_join_lines() -> None:
     assert known(trace) and join_target(trace) is not None and trace[0].score == 1.0
     words = [Ranked(2, 0.78, (), ("text",))]
     assert known(words) and join_target(words) is None  # listed, but words alone never join
+    weak_trace = combine([Evidence(5, "trace", 0.4), Evidence(5, "text", 0.97, strength=40.0)])
+    assert known(weak_trace) and join_target(weak_trace) is None  # many shared words do not make a weak trace join
+    line = combine([Evidence(6, "line", 0.88), Evidence(6, "text", 0.2)])
+    assert join_target(line) is not None and join_target(combine([Evidence(6, "line", 0.8)])) is None
     flat = [Ranked(3, 0.3, (), ("text",)), Ranked(4, 0.28, (), ("text",))]
     assert not known(flat)
     assert not known([])
