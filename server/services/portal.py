@@ -114,8 +114,9 @@ def _check(subject: str, email: str, version: str) -> None:
 
 
 async def send_ticket(pool: Conn, organization_id: int, *, subject: str, body: str, email: str, version: str,
-                      honeypot: str, address: str) -> TicketSent:
-    """Open a ticket in the organization's first project from the public form.
+                      honeypot: str, address: str, read_article: int | None = None) -> TicketSent:
+    """Open a ticket in the organization's first project from the public form (``read_article``: the
+    help article the customer came from, noted in the ticket).
 
     Every well-formed attempt counts towards ``TICKETS_PER_WINDOW`` per organization and address;
     a filled honeypot (a field people never see) is refused without creating anything.
@@ -132,6 +133,8 @@ async def send_ticket(pool: Conn, organization_id: int, *, subject: str, body: s
     project_id = await portal_sql.first_project(pool, organization_id)
     if project_id is None:
         raise Unavailable("this organization does not take requests here yet", 3600)
+    if read_article is not None:  # the agent sees which answer the customer tried first
+        body = f"{body}\n\n(sent from help article {read_article}, which did not help)"
     await tickets.create(pool, organization_id, project_id, TicketCreate(
         subject=subject, body=body, customer=email.strip(), version=version.strip() or None))
     return TicketSent(email.strip())

@@ -94,14 +94,16 @@ async def contact(request: Request_, org_slug: str) -> Response[Any]:
     org = None
     form = await form_of(request)
     fields = {k: form.get(k, "")[:20_000] for k in FIELDS}
+    article = int(form["article"]) if form.get("article", "").isdigit() and len(form["article"]) < 19 else None
     try:
         org = await portal.organization(pool(request), org_slug)
         sent = await portal.send_ticket(pool(request), org.id, subject=fields["subject"][:500], body=fields["body"],
                                         email=fields["email"][:300].strip(), version=fields["version"][:100],
-                                        honeypot=form.get("website", ""), address=_address(request))
+                                        honeypot=form.get("website", ""), address=_address(request),
+                                        read_article=article)
     except Invalid as exc:
         return render(request, "portal/contact.html", status=400, site=org, fields=fields, error=exc.detail,
-                      article=None)
+                      article=article)
     except (TooManyRequests, CrashdeskError) as exc:
         return _error(request, org, exc)
     return render(request, "portal/sent.html", site=org, email=sent.email)
