@@ -81,10 +81,20 @@ def _is_code(word: str) -> bool:
 
 
 def _word_terms(word: str, mode: Mode, out: list[str], code: list[str], parts: list[str]) -> None:
+    terms_, code_, parts_ = _word(word, mode)
+    out.extend(terms_)
+    code.extend(code_)
+    parts.extend(parts_)
+
+
+@lru_cache(maxsize=262144)
+def _word(word: str, mode: Mode) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
+    """(terms, code names, split parts) of one word; cached, as words repeat (Zipf) and a bulk
+    import tokenises millions of them."""
     if _is_code(word):
         whole = word.lower()[:MAX_TERM].replace("$", "")
-        code.append(whole)
-        out.append(whole)
+        out = [whole]
+        parts: list[str] = []
         for segment in re.split(r"[.:]+", word):
             pieces = [p.lower() for p in _CAMEL.findall(segment)]
             split: list[str] = []
@@ -95,11 +105,11 @@ def _word_terms(word: str, mode: Mode, out: list[str], code: list[str], parts: l
             split.extend(_stem(p) for p in pieces if p not in _EN_STOP and len(p) > 1)
             out.extend(split)
             parts.extend(split)
-        return
+        return tuple(out), (whole,), tuple(parts)
     low = word.lower()
     if low in _EN_STOP or len(low) < 2 and mode == "query":
-        return
-    out.append(_stem(low)[:MAX_TERM])
+        return (), (), ()
+    return (_stem(low)[:MAX_TERM],), (), ()
 
 
 def _cjk_terms(run: str, mode: Mode, segment: Segment, out: list[str]) -> None:

@@ -1,8 +1,9 @@
 """``crashdesk import tickets ORG PROJECT FILE``: bulk import from CSV (with a header) or JSONL.
 
-Each row goes through the same service as ``POST /tickets`` (matched, or a cluster of its
-own). A bad row is reported with its line number and skipped; the rest goes on. Re-running
-skips rows whose ``external_ref`` is already imported, so an interrupted import resumes.
+Each row is matched as ``POST /tickets`` would (``server.services.ticket_import``, a
+thousand rows per transaction). A bad row is reported with its line number and skipped;
+the rest goes on. Re-running skips rows whose ``external_ref`` is already imported, so an
+interrupted import resumes (a batch is committed whole or not at all).
 """
 
 from __future__ import annotations
@@ -23,13 +24,12 @@ from server.database import create_pool
 from server.db import tenancy
 from server.db import tickets as tickets_sql
 from server.errors import CrashdeskError, Invalid
-from server.services import tickets
+from server.services import ticket_import, tickets
 from server.services.ticket_model import TicketCreate
 from server.settings import Settings
 
 FIELDS = set(TicketCreate.__struct_fields__)
-CHUNK = 200
-CONCURRENCY = 4
+CHUNK = 1000  # rows per transaction (server.services.ticket_import)
 
 
 def read_rows(path: Path) -> Iterator[tuple[int, dict[str, Any] | str]]:
@@ -61,8 +61,8 @@ def to_ticket(row: dict[str, Any]) -> TicketCreate:
         raise Invalid(str(exc)) from None
     if data.external_ref is not None and not isinstance(data.external_ref, str):
         data = msgspec.structs.replace(data, external_ref=str(data.external_ref))
-    tickets.validate(data)
-    return data
+    # the detected language is kept, so the import does not detect it again
+    return msgspec.structs.replace(data, language=tickets.validate(data))
 
 
 async def run_import(url: str, org: str, project: str, path: Path, *, show_progress: bool) -> dict[str, Any]:
@@ -72,18 +72,8 @@ async def run_import(url: str, org: str, project: str, path: Path, *, show_progr
         rows = list(read_rows(path))
         counts = {"imported": 0, "skipped_existing": 0, "bad": 0}
         errors: list[dict[str, Any]] = []
+        seen: set[str] = set()
         started = time.monotonic()
-        sem = asyncio.Semaphore(CONCURRENCY)
-
-        async def one(line: int, data: TicketCreate) -> None:
-            async with sem:
-                try:
-                    await tickets.create(pool, proj.organization_id, proj.id, data)
-                    counts["imported"] += 1
-                except CrashdeskError as exc:
-                    counts["bad"] += 1
-                    errors.append({"line": line, "error": exc.detail})
-
         for start in range(0, len(rows), CHUNK):
             chunk = rows[start : start + CHUNK]
             parsed: list[tuple[int, TicketCreate]] = []
@@ -100,7 +90,6 @@ async def run_import(url: str, org: str, project: str, path: Path, *, show_progr
             todo = [(n, d) for n, d in parsed if not (d.external_ref and d.external_ref in done)]
             counts["skipped_existing"] += len(parsed) - len(todo)
             # rows repeating an external_ref within the file: the first wins
-            seen: set[str] = set()
             unique = []
             for n, d in todo:
                 if d.external_ref and d.external_ref in seen:
@@ -110,7 +99,10 @@ async def run_import(url: str, org: str, project: str, path: Path, *, show_progr
                 if d.external_ref:
                     seen.add(d.external_ref)
                 unique.append((n, d))
-            await asyncio.gather(*(one(n, d) for n, d in unique))
+            imported, failed = await ticket_import.import_batch(pool, proj.organization_id, proj.id, unique)
+            counts["imported"] += imported
+            counts["bad"] += len(failed)
+            errors += failed
             if show_progress:
                 _bar(min(start + CHUNK, len(rows)), len(rows), started)
         if show_progress:

@@ -17,15 +17,23 @@ PRE_RANKED = 300  # matches given the full (costly) rank, chosen by the cheap ti
 
 
 async def upsert(conn: Conn, rows: Sequence[tuple[Any, ...]]) -> None:
-    """Rows of (organization, kind, ref id, project, visibility, language, title, body, vector literal)."""
-    await conn.executemany(
+    """Rows of (organization, kind, ref id, project, visibility, language, title, body, vector literal),
+    in one statement however many (a bulk import indexes a thousand at a time); a later row for the
+    same document wins."""
+    latest = {(r[0], r[1], r[2]): r for r in rows}
+    if not latest:
+        return
+    cols = list(zip(*latest.values(), strict=True))
+    await conn.execute(
         "INSERT INTO search_documents"
         " (organization_id, kind, ref_id, project_id, visibility, language, title, body, terms)"
-        " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::tsvector)"
+        " SELECT x.o, x.k, x.r, x.p, x.v, x.l, x.t, x.b, x.terms::tsvector"
+        " FROM unnest($1::bigint[], $2::text[], $3::bigint[], $4::bigint[], $5::text[], $6::text[], $7::text[],"
+        "             $8::text[], $9::text[]) AS x(o, k, r, p, v, l, t, b, terms)"
         " ON CONFLICT (organization_id, kind, ref_id) DO UPDATE SET project_id = EXCLUDED.project_id,"
         " visibility = EXCLUDED.visibility, language = EXCLUDED.language, title = EXCLUDED.title,"
         " body = EXCLUDED.body, terms = EXCLUDED.terms, updated_at = now()",
-        rows,
+        *(list(c) for c in cols),
     )
 
 

@@ -18,6 +18,16 @@ async def add(conn: Conn, ticket_id: int, kind: str, *, cluster_id: int | None =
         ticket_id, kind, cluster_id, article_id, version, actor, at)
 
 
+async def add_filed(conn: Conn, rows: Sequence[tuple[int, str, int | None, Any]]) -> None:
+    """``add`` for many filed tickets in one statement: rows of (ticket, kind, cluster, at or None)."""
+    if rows:
+        ids, kinds, clusters, ats = (list(c) for c in zip(*rows, strict=True))
+        await conn.execute(
+            "INSERT INTO ticket_history (ticket_id, kind, cluster_id, at)"
+            " SELECT t, k, c, COALESCE(a, now()) FROM unnest($1::bigint[], $2::text[], $3::bigint[], $4::timestamptz[])"
+            " AS x(t, k, c, a)", ids, kinds, clusters, ats)
+
+
 async def add_fix_available(conn: Conn, ticket_ids: Sequence[int], version: str) -> None:
     """One row per ticket a released fix reached (one statement for the whole release)."""
     if ticket_ids:

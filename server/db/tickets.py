@@ -86,6 +86,33 @@ async def create_ticket_cluster(conn: Conn, project_id: int, title: str, when: d
         project_id, title[:200], when, config_id, signature))
 
 
+async def create_ticket_clusters(conn: Conn, project_id: int, titles: Sequence[str], whens: Sequence[dt.datetime | None],
+                                 signature: bytes, config_id: str) -> list[int]:
+    """``create_ticket_cluster`` for many tickets in one statement; ids in the order given
+    (the sequence hands them out in the insert's ``ORDER BY`` order)."""
+    rows = await conn.fetch(
+        "INSERT INTO clusters (project_id, title, level, platform, first_seen, last_seen, config_id, signature)"
+        " SELECT $1, left(x.title, 200), 'info', 'ticket', COALESCE(x.seen, now()), COALESCE(x.seen, now()), $4, $5"
+        " FROM unnest($2::text[], $3::timestamptz[]) WITH ORDINALITY AS x(title, seen, n) ORDER BY x.n RETURNING id",
+        project_id, list(titles), list(whens), config_id, signature)
+    return sorted(r["id"] for r in rows)
+
+
+async def insert_tickets(conn: Conn, organization_id: int, project_id: int, rows: Sequence[tuple[Any, ...]]) -> list[int]:
+    """Tickets that started their own cluster, in one statement: rows of (external_ref, subject, body,
+    customer, version, language, cluster_id, created_at); ids in the order given."""
+    cols = list(zip(*rows, strict=True)) if rows else [()] * 8
+    out = await conn.fetch(
+        "INSERT INTO tickets (organization_id, project_id, external_ref, subject, body, customer, version, language,"
+        " cluster_id, match_source, created_at)"
+        " SELECT $1, $2, x.ref, x.subject, x.body, x.customer, x.version, x.language, x.cluster, 'new', COALESCE(x.at, now())"
+        " FROM unnest($3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::bigint[],"
+        "             $10::timestamptz[]) WITH ORDINALITY AS x(ref, subject, body, customer, version, language, cluster, at, n)"
+        " ORDER BY x.n RETURNING id",
+        organization_id, project_id, *(list(c) for c in cols))
+    return sorted(r["id"] for r in out)
+
+
 async def tickets_by_ids(conn: Conn, project_id: int, ids: Sequence[int]) -> list[asyncpg.Record]:
     return await conn.fetch(
         "SELECT t.id, COALESCE(c.merged_into, t.cluster_id) AS cluster_id, t.subject, t.body, t.match_source"

@@ -70,37 +70,44 @@ async def create(pool: Conn, organization_id: int, project_id: int, data: Ticket
     stored as confirmed when it is the lookup's best candidate and as corrected otherwise."""
     language = validate(data)
     await project_in_org(pool, organization_id, project_id)
-    text = f"{data.subject}\n\n{data.body}"
     async with pool.acquire() as conn, conn.transaction():  # type: ignore[union-attr]
-        got = await gather(conn, organization_id, project_id, text)
-        target = join_target(got.ranked) if into is None else None
-        match: CandidateOut | None = None
-        if target is not None:
-            match = (await describe(conn, project_id, [target], data.version) or [None])[0]
-            if match is not None and "trace" not in target.kinds and match.event_count == 0:
-                # an error line joins a crash's cluster, not another ticket's: on real reports the same
-                # message quoted from different pages is often a different problem
-                match = None
-        if into is not None:
-            cluster_id, source, match = await _chosen(conn, project_id, into, got.ranked, data.version)
-        elif match is not None:
-            cluster_id, source = match.cluster_id, "auto"
-        else:
-            cluster_id, source = await _new_cluster(conn, project_id, data, got.traces), "new"
-        trace_kind = got.traces[0].kind if got.traces else None
-        try:
-            ticket_id = await tickets_sql.insert_ticket(conn, {
-                "organization_id": organization_id, "project_id": project_id, "external_ref": data.external_ref,
-                "subject": data.subject, "body": data.body, "customer": data.customer, "version": data.version,
-                "language": language, "cluster_id": cluster_id, "match": msgspec.to_builtins(match) if match else None,
-                "match_source": source, "trace_kind": trace_kind, "created_at": data.created_at,
-            })
-        except asyncpg.UniqueViolationError:
-            raise Invalid(f"a ticket with external_ref {data.external_ref!r} exists in this project", "external_ref") from None
-        await index_ticket(conn, organization_id, project_id, ticket_id, data.subject, data.body, language)
-        await ticket_history.add(conn, ticket_id, source, cluster_id=cluster_id, actor=actor, at=data.created_at)
+        ticket_id = await create_in(conn, organization_id, project_id, data, language, into=into, actor=actor)
         row = await tickets_sql.get_ticket(conn, project_id, ticket_id)
     return _out(row)
+
+
+async def create_in(conn: asyncpg.Connection, organization_id: int, project_id: int, data: TicketCreate,
+                    language: str, *, into: int | None = None, actor: str | None = None) -> int:
+    """Match and store one validated ticket inside the caller's transaction; its id."""
+    text = f"{data.subject}\n\n{data.body}"
+    got = await gather(conn, organization_id, project_id, text)
+    target = join_target(got.ranked) if into is None else None
+    match: CandidateOut | None = None
+    if target is not None:
+        match = (await describe(conn, project_id, [target], data.version) or [None])[0]
+        if match is not None and "trace" not in target.kinds and match.event_count == 0:
+            # an error line joins a crash's cluster, not another ticket's: on real reports the same
+            # message quoted from different pages is often a different problem
+            match = None
+    if into is not None:
+        cluster_id, source, match = await _chosen(conn, project_id, into, got.ranked, data.version)
+    elif match is not None:
+        cluster_id, source = match.cluster_id, "auto"
+    else:
+        cluster_id, source = await _new_cluster(conn, project_id, data, got.traces), "new"
+    trace_kind = got.traces[0].kind if got.traces else None
+    try:
+        ticket_id = await tickets_sql.insert_ticket(conn, {
+            "organization_id": organization_id, "project_id": project_id, "external_ref": data.external_ref,
+            "subject": data.subject, "body": data.body, "customer": data.customer, "version": data.version,
+            "language": language, "cluster_id": cluster_id, "match": msgspec.to_builtins(match) if match else None,
+            "match_source": source, "trace_kind": trace_kind, "created_at": data.created_at,
+        })
+    except asyncpg.UniqueViolationError:
+        raise Invalid(f"a ticket with external_ref {data.external_ref!r} exists in this project", "external_ref") from None
+    await index_ticket(conn, organization_id, project_id, ticket_id, data.subject, data.body, language)
+    await ticket_history.add(conn, ticket_id, source, cluster_id=cluster_id, actor=actor, at=data.created_at)
+    return ticket_id
 
 
 async def _chosen(conn: asyncpg.Connection, project_id: int, chosen: int, ranked: list[Any], version: str | None

@@ -57,3 +57,55 @@ def test_jsonl_import_skips_what_it_cannot_read(project: Project, tmp_path: Path
     ]) + "\n")
     out = _import(project, path)
     assert (out["imported"], out["bad"]) == (2, 2) and [e["line"] for e in out["errors"]] == [2, 3]
+
+
+def test_large_import_reports_each_bad_line_and_resumes(project: Project, tmp_path: Path) -> None:
+    """Thousands of rows in batches: bad rows in between (unreadable, no subject, a NUL the database
+    refuses, a repeated external_ref) cost only themselves, pasted traces still join their cluster,
+    and a re-run imports nothing twice."""
+    lines, bad = [], []
+    for i in range(2500):
+        n = i + 1
+        if i % 250 == 7:
+            lines.append("{not json")
+            bad.append(n)
+        elif i % 250 == 50:
+            lines.append(json.dumps({"external_ref": f"B-{i}", "body": "no subject"}))
+            bad.append(n)
+        elif i % 500 == 120:
+            lines.append(json.dumps({"external_ref": f"B-{i}", "subject": "nul \u0000 byte", "body": "x"}))
+            bad.append(n)
+        elif i == 30:
+            lines.append(json.dumps({"external_ref": "B-3", "subject": "same ref as line 4, same batch"}))
+            bad.append(n)
+        elif i % 400 == 9:
+            trace = ('Traceback (most recent call last):\n  File "/srv/app/shop/orders.py", line 42, in export_orders\n'
+                     "    rep = row['sales_rep']\nKeyError: 'sales_rep'")
+            lines.append(json.dumps({"external_ref": f"B-{i}", "subject": f"Export broken {i}", "body": trace}))
+        else:
+            lines.append(json.dumps({"external_ref": f"B-{i}", "subject": f"Question {i} about invoices",
+                                     "body": f"Customer {i % 37} asks why invoice {i} shows the old address."}))
+    path = tmp_path / "many.jsonl"
+    path.write_text("\n".join(lines) + "\n")
+    first = _import(project, path)
+    assert [e["line"] for e in first["errors"]] == bad
+    assert first["imported"] == 2500 - len(bad) and first["bad"] == len(bad)
+    assert any("database" in e["error"] for e in first["errors"])
+    again = _import(project, path)
+    # the row repeating B-3 now meets it as already imported; the NUL rows are refused again
+    assert (again["imported"], again["skipped_existing"], again["bad"]) == (0, first["imported"] + 1, len(bad) - 1)
+    base = f"{project.server.base_url}/api/0/projects/{project.id}/tickets"
+    tickets = []
+    cursor = None
+    while True:
+        page = httpx.get(base, headers=project.auth, params={"limit": 100, **({"cursor": cursor} if cursor else {})}).json()
+        tickets += page["tickets"]
+        cursor = page.get("next_cursor") or page.get("cursor")
+        if not cursor:
+            break
+    assert len(tickets) == first["imported"]
+    traced = [t for t in tickets if t["subject"].startswith("Export broken")]
+    assert len(traced) == 7 and len({t["cluster_id"] for t in traced}) == 1  # one crash, one cluster
+    assert all(t["match"] is not None for t in traced if t["external_ref"] != "B-9")
+    plain = [t for t in tickets if t["subject"].startswith("Question")]
+    assert len({t["cluster_id"] for t in plain}) == len(plain) and all(t["match"] is None for t in plain)
