@@ -28,6 +28,7 @@ import msgspec
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench._server import cli, fresh_database, free_port, local_postgres, serve  # noqa: E402
 from dedupe import CONFIG_ID, Signature  # noqa: E402
+from server.db import search as search_sql  # noqa: E402
 from server.services.search import Document, tsvector_literal  # noqa: E402
 
 SYLL = ["ka", "lo", "mi", "ne", "ru", "ta", "po", "shi", "zu", "fe", "ga", "vi", "do", "ben", "ter", "lan", "qu", "mor"]
@@ -73,9 +74,7 @@ async def fill(db: str, org_id: int, project_id: int, args: argparse.Namespace) 
                 extra = f"{r['culprit']} {w.text(12)}"
                 docs.append((org_id, "cluster", r["id"], project_id, None, None, r["title"], "",
                              tsvector_literal(Document(org_id, "cluster", r["id"], r["title"], extra=extra, project_id=project_id))))
-            await conn.executemany(
-                "INSERT INTO search_documents (organization_id, kind, ref_id, project_id, visibility, language, title, body, terms)"
-                " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::tsvector)", docs)
+            await search_sql.upsert(conn, docs)  # one statement per batch (the term counts' trigger runs once)
             await conn.executemany("INSERT INTO cluster_fingerprints (project_id, hash, cluster_id, config_id, origin)"
                                    " VALUES ($1, $2, $3, $4, 'new')", [(project_id, f"h{r['id']}", r["id"], CONFIG_ID) for r in ids])
             await conn.executemany("INSERT INTO ticket_cluster_index (cluster_id, events, extra) VALUES ($1, 10, $2)",
@@ -93,12 +92,10 @@ async def fill(db: str, org_id: int, project_id: int, args: argparse.Namespace) 
                 "INSERT INTO tickets (organization_id, project_id, subject, body, language, cluster_id, match_source)"
                 " SELECT $1, $2, s, b, 'en', (SELECT id FROM clusters WHERE project_id = $2 ORDER BY random() LIMIT 1), 'auto'"
                 " FROM unnest($3::text[], $4::text[]) AS x(s, b) RETURNING id, subject, body", org_id, project_id, subjects, bodies)
-            await conn.executemany(
-                "INSERT INTO search_documents (organization_id, kind, ref_id, project_id, visibility, language, title, body, terms)"
-                " VALUES ($1, 'ticket', $2, $3, NULL, 'en', $4, $5, $6::tsvector)",
-                [(org_id, r["id"], project_id, r["subject"], r["body"][:2000],
-                  tsvector_literal(Document(org_id, "ticket", r["id"], r["subject"], body=r["body"], project_id=project_id)))
-                 for r in ids])
+            await search_sql.upsert(conn, [
+                (org_id, "ticket", r["id"], project_id, None, "en", r["subject"], r["body"][:2000],
+                 tsvector_literal(Document(org_id, "ticket", r["id"], r["subject"], body=r["body"], project_id=project_id)))
+                for r in ids])
         print(f"tickets: {args.tickets} in {time.perf_counter() - t0:.0f}s")
         t0 = time.perf_counter()
         docs = []
@@ -106,9 +103,7 @@ async def fill(db: str, org_id: int, project_id: int, args: argparse.Namespace) 
             title = w.text(6)
             docs.append((org_id, "article", i + 1, None, "internal", "en", title, "",
                          tsvector_literal(Document(org_id, "article", i + 1, title, body=w.text(150)))))
-        await conn.executemany(
-            "INSERT INTO search_documents (organization_id, kind, ref_id, project_id, visibility, language, title, body, terms)"
-            " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::tsvector)", docs)
+        await search_sql.upsert(conn, docs)
         print(f"article documents: {args.articles} in {time.perf_counter() - t0:.0f}s")
         t0 = time.perf_counter()
         for start in range(0, args.events, 100_000):

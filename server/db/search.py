@@ -56,16 +56,16 @@ async def query(
     ranks go through the sort; text is read for the winners alone. Only the ``PRE_RANKED`` best
     by title and extra terms (``head``, small and uncompressed) get the full rank: the full
     vector is costly to read, and a query of common words matches thousands. ``search_top``
-    (migration 0044) holds that part, so the GIN index is used however many rows match. ``terms`` are given
-    as tsquery literals (quoted), each tested alone against the winners for ``matched``.
+    (migration 0044) holds that part, so the GIN index is used however many rows match. ``matched``
+    intersects ``terms`` with each winner's lexemes (one read of its vector, not one per term).
     """
     return await conn.fetch(
         "SELECT d.ref_id, d.project_id, d.visibility, d.language, d.title, left(d.body, 400) AS body, top.rank,"
-        " ARRAY(SELECT t.w FROM unnest($5::text[], $6::tsquery[]) AS t(w, q) WHERE d.terms @@ t.q) AS matched"
-        " FROM search_top($1, $2, CAST($3 AS tsquery), CAST($7 AS tsquery), CAST($9 AS tsquery), $4, $8) top"
+        " ARRAY(SELECT unnest($5::text[]) INTERSECT SELECT unnest(tsvector_to_array(d.terms))) AS matched"
+        " FROM search_top($1, $2, CAST($3 AS tsquery), CAST($6 AS tsquery), CAST($8 AS tsquery), $4, $7) top"
         " JOIN search_documents d ON d.organization_id = $1 AND d.kind = $2 AND d.ref_id = top.top_id"
         " ORDER BY top.rank DESC, d.ref_id DESC",
-        organization_id, kind, tsquery, limit, list(terms), [quote(t) for t in terms], rank_tsquery or tsquery,
+        organization_id, kind, tsquery, limit, list(terms), rank_tsquery or tsquery,
         max(limit, PRE_RANKED), " | ".join(quote(t) for t in terms),
     )
 
@@ -76,25 +76,31 @@ def quote(term: str) -> str:
 
 
 async def corpus_stats(conn: Conn, organization_id: int, kind: str, project_id: int | None) -> tuple[int, float]:
-    """How many documents of ``kind`` are in scope and their mean number of distinct terms (for BM25)."""
+    """How many documents of ``kind`` are in scope and their mean number of distinct terms (for BM25),
+    from the totals kept by migration 0065's triggers (a read by key, not a scan)."""
+    project = "project_id = $3" if project_id is not None else "$3::bigint IS NULL"
     row = await conn.fetchrow(
-        "SELECT count(*) AS n, COALESCE(avg(length(terms)), 0) AS avg FROM search_documents"
-        " WHERE organization_id = $1 AND kind = $2 AND ($3::bigint IS NULL OR project_id = $3)",
+        "SELECT COALESCE(sum(documents) FILTER (WHERE term = '$documents'), 0) AS n,"
+        " COALESCE(sum(documents) FILTER (WHERE term = '$lengths'), 0) AS lengths"
+        f" FROM search_term_counts WHERE organization_id = $1 AND kind = $2 AND {project}"
+        " AND term IN ('$documents', '$lengths')",
         organization_id, kind, project_id,
     )
-    return int(row["n"]), float(row["avg"])
+    n = int(row["n"])
+    return n, (float(row["lengths"]) / n if n else 0.0)
 
 
 async def document_frequencies(
     conn: Conn, organization_id: int, kind: str, project_id: int | None, terms: Sequence[str], cap: int = 5000
 ) -> dict[str, int]:
-    """In how many documents of ``kind`` in scope each term occurs (counted up to ``cap``: beyond it a term tells nothing)."""
-    scope = f" & '$p{project_id}'" if project_id is not None else ""
-    queries = ["'" + t.replace("\\", "\\\\").replace("'", "''") + "'" + scope for t in terms]
+    """In how many documents of ``kind`` in scope each term occurs (up to ``cap``: beyond it a term tells
+    nothing), read from the counts kept by migration 0065's triggers."""
+    project = "c.project_id = $3" if project_id is not None else "$3::bigint IS NULL"
     rows = await conn.fetch(
-        "SELECT q.t, (SELECT count(*) FROM (SELECT 1 FROM search_documents s WHERE s.organization_id = $1"
-        "   AND s.kind = $2 AND s.terms @@ CAST(q.tsq AS tsquery) LIMIT $5) x) AS n"
-        " FROM unnest($3::text[], $4::text[]) AS q(t, tsq)",
-        organization_id, kind, list(terms), queries, cap,
+        # one key lookup per term (a nested loop whatever the table's statistics say)
+        "SELECT q.term, least(COALESCE((SELECT sum(c.documents) FROM search_term_counts c WHERE c.organization_id = $1"
+        f"  AND c.kind = $2 AND {project} AND c.term = q.term), 0), $5) AS n FROM unnest($4::text[]) AS q(term)",
+        organization_id, kind, project_id, [t for t in terms if not t.startswith("$")], cap,
     )
-    return {r["t"]: int(r["n"]) for r in rows}
+    found = {r["term"]: int(r["n"] or 0) for r in rows}
+    return {t: found.get(t, 0) for t in terms}

@@ -10,7 +10,8 @@ coverage. Every hit says ``why``: the query terms it contains.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterable, Sequence
+import time
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import msgspec
@@ -25,6 +26,8 @@ BODY_KEPT = 2000  # characters of body stored beside the vector, for re-ranking 
 BODY_INDEXED = 50_000  # characters of body tokenised; beyond this a document says nothing new
 CANDIDATES = 30  # rows ranked by PostgreSQL and handed to the re-ranker
 W_COVERAGE, W_RANK, W_FUZZ = 0.5, 0.3, 0.2
+SIZE_TTL = 60.0
+RETRIEVAL_ROWS = 1000  # documents the loosest tier may match, by the words' frequencies (see ``search``)
 MAX_PAIR_TERMS = 5  # beyond this the pair tier costs more than it narrows (10 pairs at 5 words)
 
 
@@ -102,6 +105,39 @@ def _tiers(n: int) -> list[int]:
     return tiers
 
 
+_sizes: dict[tuple[int, str, int | None], tuple[int, float]] = {}
+
+
+async def _scope_size(conn: Conn, organization_id: int, kind: str, project_id: int | None) -> int:
+    """How many documents of ``kind`` are in scope (read at most every ``SIZE_TTL`` seconds: only
+    whether the index outgrew ``RETRIEVAL_ROWS`` matters)."""
+    key = (organization_id, kind, project_id)
+    hit = _sizes.get(key)
+    now = time.monotonic()
+    if hit is None or now - hit[1] > SIZE_TTL:
+        if len(_sizes) > 10_000:
+            _sizes.clear()
+        hit = ((await search_sql.corpus_stats(conn, organization_id, kind, project_id))[0], now)
+        _sizes[key] = hit
+    return hit[0]
+
+
+def _retrievable(words: Sequence[str], frequencies: Mapping[str, int], documents: int) -> list[str]:
+    """The words that may pull candidates in on their own: the rarest, up to ``RETRIEVAL_ROWS``
+    matching documents between them (always at least one word), in query order. An index no
+    larger than that is searched with every word, as before the bound."""
+    if documents <= RETRIEVAL_ROWS:
+        return list(words)
+    kept: set[str] = set()
+    total = 0
+    for w in sorted(words, key=lambda w: (frequencies.get(w, 0), w)):
+        total += frequencies.get(w, 0)
+        if kept and total > RETRIEVAL_ROWS:
+            break
+        kept.add(w)
+    return [w for w in words if w in kept]
+
+
 async def index(conn: Conn, docs: Iterable[Document]) -> None:
     """Add or replace documents (one round trip for the batch)."""
     rows = [
@@ -138,8 +174,16 @@ async def search(
     visibility: str | None = None,
     language: str | None = None,
     limit: int = 20,
+    frequencies: Mapping[str, int] | None = None,
+    documents: int = 0,
 ) -> list[SearchHit]:
-    """The best ``limit`` documents of ``kind`` for ``q`` in scope, best first; [] when nothing matches."""
+    """The best ``limit`` documents of ``kind`` for ``q`` in scope, best first; [] when nothing matches.
+
+    ``frequencies`` (documents per query term, of ``documents`` in scope; read from the term counts
+    when the caller has none and the scope holds more than ``RETRIEVAL_ROWS``) bound the loosest tier: "any word" is asked of the rarest words only, together in at
+    most ``RETRIEVAL_ROWS`` documents, so the rows it ranks do not grow with the index (a query of
+    common words matched most of it); every word still ranks and explains what it finds.
+    """
     parsed = terms(q, mode="query")
     words = tuple(dict.fromkeys(parsed.terms))
     if not words:
@@ -158,6 +202,14 @@ async def search(
         tiers = [(n, among) for n, among in tiers if n > 1 or len(primary) == 1] + [(1, list(words))]
     for need, among in tiers:
         seen = {r["ref_id"] for r in rows}
+        if need == 1 and len(among) > 1:
+            # the loosest tier, reached only when the stricter ones found too little: bound it
+            if frequencies is None:
+                documents = await _scope_size(conn, organization_id, kind, project_id)
+                if documents > RETRIEVAL_ROWS:
+                    frequencies = await search_sql.document_frequencies(conn, organization_id, kind, project_id, words)
+            if frequencies is not None:
+                among = _retrievable(among, frequencies, documents)
         found = await search_sql.query(conn, organization_id, kind, tsquery_literal(filters, among, need), words, wanted,
                                        rank_tsquery=any_word)
         rows += [r for r in found if r["ref_id"] not in seen]

@@ -15,6 +15,7 @@ import msgspec
 
 from dedupe import GroupingConfig, Signature, similarity
 from dedupe.fuzzy import THRESHOLD as EVENT_THRESHOLD
+from dedupe.text import query_terms
 from dedupe.ticket_match import Evidence, Ranked, Why, combine, known, line_score
 from dedupe.traces import FoundTrace, find_traces, groupings
 from kb_link.resolution import ReleaseRef, fix_in
@@ -28,7 +29,7 @@ from server.db.tenancy import project_in_org
 from server.errors import Conflict, Invalid, NotFound
 from server.services import search
 from server.services.ticket_model import ArticleRef, CandidateOut, LookupIn, LookupOut, WhyOut
-from server.services.ticket_text import sync_clusters, text_evidence
+from server.services.ticket_text import frequencies, sync_clusters, text_evidence
 
 MAX_LIMIT = 20
 PENDING_WAIT = 3.0
@@ -84,7 +85,9 @@ async def _line_evidence(conn: Conn, organization_id: int, project_id: int, exc_
     q = f"{exc_type or ''} {value or ''}".strip()
     if not q:
         return []
-    hits = await search.search(conn, organization_id, "cluster", q, project_id=project_id, limit=LINE_CANDIDATES)
+    df, n, _ = await frequencies(conn, organization_id, project_id, "cluster", query_terms(q))
+    hits = await search.search(conn, organization_id, "cluster", q, project_id=project_id, limit=LINE_CANDIDATES,
+                               frequencies=df, documents=n)
     out = []
     for r in await tickets_sql.clusters_by_ids(conn, project_id, [h.ref_id for h in hits]):
         score = line_score(exc_type, value, _sig(r["signature"]))

@@ -8,6 +8,7 @@ with BM25 (``dedupe.ticket_match``) using document frequencies read from the sam
 
 from __future__ import annotations
 
+import datetime as dt
 import time
 from collections import OrderedDict
 from collections.abc import Sequence
@@ -29,6 +30,7 @@ RARE_TERMS = 24  # tuned on SeaMonkey: the duplicate is among the candidates for
 QUERY_CHARS = 4000
 SUBJECT_CHARS = 200  # the first line of a lookup's text is the ticket's subject (its summary) when short
 DF_TTL = 120.0
+STATE_EVERY = dt.timedelta(seconds=5)
 _decode_sig = msgspec.msgpack.Decoder(Signature)
 
 
@@ -77,8 +79,7 @@ def _sample_words(sample: Any) -> list[str]:
 
 async def sync_clusters(conn: Conn, organization_id: int, project_id: int) -> int:
     """Index clusters created since the last call, and rewrite those whose event count doubled."""
-    mark, since = await tickets_sql.search_state(conn, project_id)
-    now = await conn.fetchval("SELECT now()")
+    mark, since, now = await tickets_sql.search_state(conn, project_id)
     done = 0
     while True:
         rows = await tickets_sql.clusters_to_index(conn, project_id, mark, since, SYNC_BATCH)
@@ -95,7 +96,10 @@ async def sync_clusters(conn: Conn, organization_id: int, project_id: int) -> in
         done += len(docs)
         if len(rows) < SYNC_BATCH:
             break
-    await tickets_sql.set_search_state(conn, project_id, mark, now)
+    if done or now - since > STATE_EVERY:
+        # a lookup that indexed nothing writes nothing (a write per lookup cost a commit each): an older
+        # ``since`` only widens the next look for clusters whose event count doubled
+        await tickets_sql.set_search_state(conn, project_id, mark, now)
     return done
 
 
@@ -119,7 +123,7 @@ def _ttl(n_docs: int) -> float:
     return min(DF_TTL, 1.0 + n_docs / 100)
 
 
-async def _frequencies(conn: Conn, organization_id: int, project_id: int, kind: str, words: Sequence[str]
+async def frequencies(conn: Conn, organization_id: int, project_id: int, kind: str, words: Sequence[str]
                        ) -> tuple[dict[str, int], int, float]:
     """Document frequencies of ``words``, the number of documents and their mean length (cached briefly)."""
     now = time.monotonic()
@@ -165,7 +169,7 @@ async def text_evidence(conn: Conn, organization_id: int, project_id: int, text:
     subject = frozenset(query_terms(f"{first}\n{zh_gloss.english(first)}"))
     out: list[Evidence] = []
     for kind in ("cluster", "ticket"):
-        df, n, avg = await _frequencies(conn, organization_id, project_id, kind, words)
+        df, n, avg = await frequencies(conn, organization_id, project_id, kind, words)
         # terms no document had (when last counted, cached briefly) go in too: the next ticket may hold them
         rare = [w for w in words if not df.get(w)][:RARE_TERMS]
         rare += sorted((w for w in words if df.get(w)), key=lambda w: df[w])[:RARE_TERMS]
