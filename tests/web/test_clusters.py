@@ -266,3 +266,24 @@ def test_ignore_until_resolve_next_and_reopen(site: Site, shop: Shop) -> None:
     page = act(action="reopen")
     assert 'id="status">unresolved<' in page
     assert shop.cluster(cluster["id"])["status"] == "unresolved"
+
+
+def test_linked_tickets_and_articles_are_listed(site: Site, shop: Shop) -> None:
+    cluster = _by_title(shop, "KeyError: 'SPRING'")
+    ticket = shop.api.post(f"/api/0/projects/{shop.id}/tickets", json={"subject": "Spring coupon <b>fails</b>",
+                                                                        "body": "KeyError: 'SPRING' at checkout"})
+    assert ticket.status_code == 201, ticket.text
+    tid = ticket.json()["id"]
+    put = shop.api.put(f"/api/0/projects/{shop.id}/tickets/{tid}/cluster", json={"cluster_id": cluster["id"]})
+    assert put.status_code == 200, put.text
+    article = shop.api.post("/api/0/articles/", json={"title": "Spring coupons & old carts", "body": "Use FALL."})
+    assert article.status_code == 201, article.text
+    aid = article.json()["id"]
+    link = shop.api.post(f"/api/0/articles/{aid}/links", json={"cluster_id": cluster["id"], "workaround": "Use FALL."})
+    assert link.status_code == 200, link.text
+
+    client, _ = _client(site, site.people["agent"])
+    page = client.get(shop.page(cluster["id"])).text
+    assert f'<a href="/o/acme/projects/{shop.id}/tickets/{tid}">#{tid} Spring coupon &lt;b&gt;fails&lt;/b&gt;</a>' in page
+    assert f'<a href="/o/acme/kb/{aid}">Spring coupons &amp; old carts</a>' in page
+    assert '<span class="badge">Open</span>' in page

@@ -4,6 +4,7 @@ why it grouped, where it happens, what is linked, what was done); actions are in
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from typing import Any
 
@@ -24,6 +25,7 @@ from web.cluster_views import (
     when,
 )
 from web.i18n import translator
+from web.ticket_labels import TICKET_STATUS
 from web.pages.org import base_url
 from web.render import locale_of, redirect, render
 from web.session import member, pool
@@ -89,6 +91,10 @@ async def cluster_list(
     return render(request, "clusters/list.html", projects=listed, release_names=names, **context)
 
 
+async def _none() -> None:
+    return None
+
+
 @get("/o/{org_slug:str}/projects/{project_id:int}/clusters/{cluster_id:int}")
 async def cluster_detail(request: Request_, org_slug: str, project_id: int, cluster_id: int) -> Response[Any]:
     _viewer, m = await member(request, org_slug)
@@ -96,14 +102,15 @@ async def cluster_detail(request: Request_, org_slug: str, project_id: int, clus
     cluster = await clusters.get_cluster(db, org, project_id, cluster_id)
     if cluster.merged_into is not None:  # its events live in the cluster it was merged into
         return redirect(request, f"/o/{org_slug}/projects/{project_id}/clusters/{cluster.merged_into}")
-    latest = None
-    if cluster.latest_events:
-        latest = await events.get_event(db, org, project_id, cluster.latest_events[0].event_id)
-    state = await resolution.get_resolution(db, org, project_id, cluster_id)
-    linked_tickets = await tickets.list_page(db, org, project_id, cluster_id=cluster_id, status=None, customer=None,
-                                             version=None, cursor_value=None, limit=10)
-    articles = await article_links.linked_articles(db, org, cluster_id)
-    log = await resolution.activity(db, org, project_id, cluster_id, limit=20)
+    # independent reads, each on its own pooled connection: the page waits for the slowest, not the sum
+    latest, state, linked_tickets, articles, log = await asyncio.gather(
+        events.get_event(db, org, project_id, cluster.latest_events[0].event_id) if cluster.latest_events else _none(),
+        resolution.get_resolution(db, org, project_id, cluster_id) if cluster.status == "ignored" else _none(),
+        tickets.list_page(db, org, project_id, cluster_id=cluster_id, status=None, customer=None, version=None,
+                          cursor_value=None, limit=10),
+        article_links.linked_articles(db, org, cluster_id),
+        resolution.activity(db, org, project_id, cluster_id, limit=20),
+    )
     _ = translator(locale_of(request))
     grouping = latest.grouping if latest else None
     return render(
@@ -117,7 +124,7 @@ async def cluster_detail(request: Request_, org_slug: str, project_id: int, clus
         environment_chart=bar_chart([(e.environment, e.count) for e in cluster.environments[:12]],
                                     _("Events per environment")),
         tickets=linked_tickets.tickets, articles=articles, activity=log.activity, when=when,
-        can_act=m.allows("engineer"), kinds=KINDS, base=f"/o/{org_slug}/projects/{project_id}",
+        can_act=m.allows("engineer"), kinds=KINDS, ticket_status=TICKET_STATUS, base=f"/o/{org_slug}/projects/{project_id}",
     )
 
 
