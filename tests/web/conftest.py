@@ -28,8 +28,10 @@ def site(make_database: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterat
         yield Site(server.base_url, url, people)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser() -> Iterator[Any]:
+    """Package-scoped: Playwright's sync API keeps an event loop running in this thread while it is
+    open, which would break ``asyncio.run`` in any test collected after the web tests."""
     if not shutil.which("chromium") and not Path(CHROMIUM).exists():
         pytest.fail("Chromium is missing: apt-get install -y chromium (.ci/run installs it)")
     from playwright.sync_api import sync_playwright
