@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 import asyncpg
@@ -11,7 +10,7 @@ import httpx
 from server.services import articles
 from server.services.kb_models import ArticleCreate
 from tests.support import cli
-from tests.web.support import Person, Site, run
+from tests.web.support import Site, run
 
 TRACEBACK = """Traceback (most recent call last):
   File "/srv/shop/checkout.py", line 88, in apply_coupon
@@ -20,18 +19,6 @@ KeyError: '{code}'
 """
 
 
-def form_token(html: str) -> str:
-    found = re.search(r'name="_csrf" value="([^"]+)"', html)
-    assert found, "the page has no CSRF field"
-    return found.group(1)
-
-
-def signed_in_client(site: Site, person: Person) -> httpx.Client:
-    client = httpx.Client(base_url=site.base_url, follow_redirects=False, timeout=20)
-    token = form_token(client.get("/login").text)
-    answer = client.post("/login", data={"_csrf": token, "email": person.email, "password": person.password})
-    assert answer.status_code == 303, answer.text
-    return client
 
 
 def project(site: Site, org: str, slug: str) -> int:

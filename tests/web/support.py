@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import asyncpg
+import httpx
 
 from server.services import accounts
 from tests.support import FIXTURES, REPO
@@ -74,6 +75,22 @@ def sign_in(page: Any, site: Site, person: Person) -> None:
     page.get_by_label(re.compile("^(Password|密码)$")).fill(person.password)
     page.get_by_role("button", name=re.compile("Sign in|登录")).click()
     page.wait_for_url(re.compile(r".*/o/.*"))
+
+
+def form_token(html: str) -> str:
+    """The CSRF token of the first form in ``html``."""
+    found = re.search(r'name="_csrf" value="([^"]+)"', html)
+    assert found, "the page has no CSRF field"
+    return found.group(1)
+
+
+def signed_in_client(site: Site, person: Person) -> httpx.Client:
+    """An HTTP client with ``person``'s session cookie (no browser), for checks of answers and headers."""
+    client = httpx.Client(base_url=site.base_url, follow_redirects=False, timeout=20)
+    token = form_token(client.get("/login").text)
+    answer = client.post("/login", data={"_csrf": token, "email": person.email, "password": person.password})
+    assert answer.status_code == 303, answer.text
+    return client
 
 
 def axe_violations(page: Any, impacts: tuple[str, ...] = ("serious", "critical")) -> list[dict[str, Any]]:

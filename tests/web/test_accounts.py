@@ -11,21 +11,7 @@ import pytest
 
 from server.errors import Forbidden
 from server.services import accounts
-from tests.web.support import Person, Site, add_people, assert_accessible, run, screenshot, sign_in
-
-
-def form_token(html: str) -> str:
-    found = re.search(r'name="_csrf" value="([^"]+)"', html)
-    assert found, "the page has no CSRF field"
-    return found.group(1)
-
-
-def signed_in_client(site: Site, person: Person) -> httpx.Client:
-    client = httpx.Client(base_url=site.base_url, follow_redirects=False, timeout=20)
-    token = form_token(client.get("/login").text)
-    answer = client.post("/login", data={"_csrf": token, "email": person.email, "password": person.password})
-    assert answer.status_code == 303, answer.text
-    return client
+from tests.web.support import Person, Site, add_people, assert_accessible, form_token, run, screenshot, sign_in, signed_in_client
 
 
 def test_sign_in_shows_the_organization_and_the_cookie_is_locked_down(site: Site, page: Any) -> None:

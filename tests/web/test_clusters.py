@@ -14,7 +14,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.support import cli, run_sdk, wait_until
-from tests.web.support import Person, Site, assert_accessible, screenshot, sign_in
+from tests.web.support import Site, assert_accessible, screenshot, sign_in, signed_in_client
 
 # The crashing code lives in a module file, so the SDK sends its source lines (``python -c`` has none);
 # it is outside the working directory, so the SDK is told it is the app's own code.
@@ -174,14 +174,6 @@ def test_hostile_exception_message_is_shown_as_text(site: Site, page: Any, shop:
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
 
 
-def _client(site: Site, person: Person) -> tuple[httpx.Client, str]:
-    client = httpx.Client(base_url=site.base_url, follow_redirects=False, timeout=20)
-    token = re.search(r'name="_csrf" value="([^"]+)"', client.get("/login").text)
-    assert token
-    answer = client.post("/login", data={"_csrf": token.group(1), "email": person.email, "password": person.password})
-    assert answer.status_code == 303, answer.text
-    return client, token.group(1)
-
 
 def test_outsider_gets_404_and_agent_gets_403(site: Site, page: Any, shop: Shop) -> None:
     cluster = shop.clusters()[0]
@@ -192,16 +184,16 @@ def test_outsider_gets_404_and_agent_gets_403(site: Site, page: Any, shop: Shop)
     answer = page.goto(site.url(f"/o/acme/clusters?project={shop.id}"))
     assert answer is not None and answer.status == 404
 
-    client, _ = _client(site, site.people["agent"])
+    client = signed_in_client(site, site.people["agent"])
     detail = client.get(shop.page(cluster["id"]))
     assert detail.status_code == 200 and "Resolve in this release" not in detail.text  # reads yes, actions no
     csrf = re.search(r'name="_csrf" value="([^"]+)"', detail.text)
     assert csrf
     before = shop.cluster(cluster["id"])["status"]
     answer = client.post(shop.page(cluster["id"]) + "/status", data={"_csrf": csrf.group(1), "action": "resolve"})
-    assert answer.status_code == 403
+    assert answer.status_code == 403 and "needs the engineer role" in answer.text  # the role refused it, not CSRF
     answer = client.post(shop.page(cluster["id"]) + "/merge", data={"_csrf": csrf.group(1), "cluster_ids": "1"})
-    assert answer.status_code == 403
+    assert answer.status_code == 403 and "needs the engineer role" in answer.text
     assert shop.cluster(cluster["id"])["status"] == before
 
 
@@ -210,7 +202,7 @@ def _titles(html: str) -> list[str]:
 
 
 def test_sorts_text_filter_sparklines_and_pages(site: Site, shop: Shop) -> None:
-    client, _ = _client(site, site.people["agent"])  # reading needs no more than the agent role
+    client = signed_in_client(site, site.people["agent"])  # reading needs no more than the agent role
     base = f"/o/acme/clusters?project={shop.id}"
     by_count = client.get(base + "&sort=count")
     assert by_count.status_code == 200
@@ -237,7 +229,7 @@ def test_sorts_text_filter_sparklines_and_pages(site: Site, shop: Shop) -> None:
 
 def test_a_new_project_says_how_to_send_its_first_crash(site: Site, shop: Shop) -> None:
     made = cli(site.database_url, "createproject", "acme", "clusters-empty", public_url=site.base_url)
-    client, _ = _client(site, site.people["engineer"])
+    client = signed_in_client(site, site.people["engineer"])
     page = unescape(client.get(f"/o/acme/clusters?project={made['project_id']}").text)
     assert "No crashes in clusters-empty yet" in page
     command = "python -c \"import sentry_sdk; sentry_sdk.init('" + made["dsn"] + "'); 1/0\""
@@ -247,7 +239,7 @@ def test_a_new_project_says_how_to_send_its_first_crash(site: Site, shop: Shop) 
 
 def test_ignore_until_resolve_next_and_reopen(site: Site, shop: Shop) -> None:
     cluster = _by_title(shop, "KeyError: 'SPRING'")
-    client, _ = _client(site, site.people["engineer"])
+    client = signed_in_client(site, site.people["engineer"])
     url = shop.page(cluster["id"])
     csrf = re.search(r'name="_csrf" value="([^"]+)"', client.get(url).text)
     assert csrf
@@ -282,7 +274,7 @@ def test_linked_tickets_and_articles_are_listed(site: Site, shop: Shop) -> None:
     link = shop.api.post(f"/api/0/articles/{aid}/links", json={"cluster_id": cluster["id"], "workaround": "Use FALL."})
     assert link.status_code == 200, link.text
 
-    client, _ = _client(site, site.people["agent"])
+    client = signed_in_client(site, site.people["agent"])
     page = client.get(shop.page(cluster["id"])).text
     assert f'<a href="/o/acme/projects/{shop.id}/tickets/{tid}">#{tid} Spring coupon &lt;b&gt;fails&lt;/b&gt;</a>' in page
     assert f'<a href="/o/acme/kb/{aid}">Spring coupons &amp; old carts</a>' in page

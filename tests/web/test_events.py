@@ -8,8 +8,7 @@ from typing import Any
 import httpx
 
 from tests.support import cli, run_sdk, wait_until
-from tests.web.support import Site, assert_accessible, screenshot, sign_in
-from tests.web.test_accounts import signed_in_client
+from tests.web.support import Site, assert_accessible, screenshot, sign_in, signed_in_client
 
 SCRIPT = r'''
 SCRIPT_TAG = "<script>alert(1)</script>"

@@ -10,8 +10,8 @@ import httpx
 import pytest
 from playwright.sync_api import expect
 
-from tests.web.kb_support import article, cluster_from_ticket, form_token, project, query, signed_in_client
-from tests.web.support import Site, assert_accessible, screenshot, sign_in
+from tests.web.kb_support import article, cluster_from_ticket, project, query
+from tests.web.support import Site, assert_accessible, form_token, screenshot, sign_in, signed_in_client
 
 HOSTILE = (
     "# Hostile\n\n<script>alert(1)</script>\n\n[x](javascript:alert(1))\n\n<img src=x onerror=alert(1)>\n\n"

@@ -10,8 +10,8 @@ import pytest
 from playwright.sync_api import expect
 
 from server.services import portal
-from tests.web.kb_support import article, cluster_from_ticket, form_token, project, query
-from tests.web.support import Site, assert_accessible, screenshot
+from tests.web.kb_support import article, cluster_from_ticket, project, query
+from tests.web.support import Site, assert_accessible, form_token, screenshot
 
 PUBLIC_BODY = "Open **Settings → Payments** and remove the coupon, then apply it again. Fixed in 1.4.0."
 

@@ -11,8 +11,7 @@ from typing import Any
 import httpx
 
 from tests.support import FIXTURES, cli, wait_until
-from tests.web.support import Site, assert_accessible, screenshot, sign_in
-from tests.web.test_accounts import form_token, signed_in_client
+from tests.web.support import Site, assert_accessible, form_token, screenshot, sign_in, signed_in_client
 
 SOURCE_MAP = FIXTURES / "symbolic" / "py" / "tests" / "res" / "sourcemaps" / "demo.js.map"
 

@@ -12,8 +12,7 @@ from typing import Any
 import httpx
 
 from tests.support import cli, wait_until
-from tests.web.support import Site, assert_accessible, screenshot, sign_in
-from tests.web.test_accounts import signed_in_client
+from tests.web.support import Site, assert_accessible, screenshot, sign_in, signed_in_client
 
 # Each step is one session: "crash:<which>" ends it crashed with that exception, "ok" ends it healthy.
 SCRIPT = textwrap.dedent(

@@ -12,8 +12,7 @@ import pytest
 
 from tests.server.test_tickets import APP, CRASH
 from tests.support import cli, run_sdk, wait_until
-from tests.web.support import Site, assert_accessible, screenshot, sign_in
-from tests.web.test_accounts import form_token, signed_in_client
+from tests.web.support import Site, assert_accessible, form_token, screenshot, sign_in, signed_in_client
 
 SLUG = "web-support"
 ZH_FIRST = ("导出报表时一直转圈", "你好，我们在后台导出月度销售报表的时候，页面一直转圈，等了半个小时也没有下载文件。昨天还是好的。")
