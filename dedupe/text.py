@@ -80,13 +80,6 @@ def _is_code(word: str) -> bool:
     return any(c.isupper() for c in word[1:]) and any(c.islower() for c in word)
 
 
-def _word_terms(word: str, mode: Mode, out: list[str], code: list[str], parts: list[str]) -> None:
-    terms_, code_, parts_ = _word(word, mode)
-    out.extend(terms_)
-    code.extend(code_)
-    parts.extend(parts_)
-
-
 @lru_cache(maxsize=262144)
 def _word(word: str, mode: Mode) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
     """(terms, code names, split parts) of one word; cached, as words repeat (Zipf) and a bulk
@@ -129,10 +122,15 @@ def terms(text: str, *, mode: Mode = "index", segment: Segment = "jieba") -> Ter
     code: list[str] = []
     parts: list[str] = []
     for m in _SCAN.finditer(fold(text)):
-        if m.lastgroup == "cjk":
+        kind = m.lastgroup
+        if kind == "word":  # the common case, inline: a call less per word (bulk imports tokenise millions)
+            t, c, p = _word(m.group(), mode)
+            out += t
+            if c:
+                code += c
+                parts += p
+        elif kind == "cjk":
             _cjk_terms(m.group(), mode, segment, out)
-        elif m.lastgroup == "word":
-            _word_terms(m.group(), mode, out, code, parts)
         elif mode == "index" or len(m.group()) > 1:
             out.append(m.group()[:MAX_TERM])
     if mode == "query":
@@ -141,8 +139,10 @@ def terms(text: str, *, mode: Mode = "index", segment: Segment = "jieba") -> Ter
         out = kept or out
     # a lone "$" is a code-looking word with no letters: it must not become an empty term
     out = [t for t in out if t]
-    seen, split = Counter(out), Counter(parts)
-    only_parts = tuple(dict.fromkeys(p for p in parts if p and seen[p] == split[p]))
+    only_parts: tuple[str, ...] = ()
+    if parts:
+        seen, split = Counter(out), Counter(parts)
+        only_parts = tuple(dict.fromkeys(p for p in parts if p and seen[p] == split[p]))
     return Terms(tuple(out), tuple(dict.fromkeys(c for c in code if c)), only_parts)
 
 

@@ -28,6 +28,7 @@ CANDIDATES = 30  # rows ranked by PostgreSQL and handed to the re-ranker
 W_COVERAGE, W_RANK, W_FUZZ = 0.5, 0.3, 0.2
 SIZE_TTL = 60.0
 RETRIEVAL_ROWS = 1000  # documents the loosest tier may match, by the words' frequencies (see ``search``)
+RETRIEVAL_SCOPE = 5000  # from this many documents of a kind in scope on; smaller indexes are searched with every word
 MAX_PAIR_TERMS = 5  # beyond this the pair tier costs more than it narrows (10 pairs at 5 words)
 
 
@@ -110,7 +111,7 @@ _sizes: dict[tuple[int, str, int | None], tuple[int, float]] = {}
 
 async def _scope_size(conn: Conn, organization_id: int, kind: str, project_id: int | None) -> int:
     """How many documents of ``kind`` are in scope (read at most every ``SIZE_TTL`` seconds: only
-    whether the index outgrew ``RETRIEVAL_ROWS`` matters)."""
+    whether the index outgrew ``RETRIEVAL_SCOPE`` matters)."""
     key = (organization_id, kind, project_id)
     hit = _sizes.get(key)
     now = time.monotonic()
@@ -122,11 +123,11 @@ async def _scope_size(conn: Conn, organization_id: int, kind: str, project_id: i
     return hit[0]
 
 
-def _retrievable(words: Sequence[str], frequencies: Mapping[str, int], documents: int) -> list[str]:
+def retrievable(words: Sequence[str], frequencies: Mapping[str, int], documents: int) -> list[str]:
     """The words that may pull candidates in on their own: the rarest, up to ``RETRIEVAL_ROWS``
-    matching documents between them (always at least one word), in query order. An index no
-    larger than that is searched with every word, as before the bound."""
-    if documents <= RETRIEVAL_ROWS:
+    matching documents between them (always at least one word), in the order given. An index of
+    at most ``RETRIEVAL_SCOPE`` documents is searched with every word, as before the bound."""
+    if documents <= RETRIEVAL_SCOPE:
         return list(words)
     kept: set[str] = set()
     total = 0
@@ -180,7 +181,7 @@ async def search(
     """The best ``limit`` documents of ``kind`` for ``q`` in scope, best first; [] when nothing matches.
 
     ``frequencies`` (documents per query term, of ``documents`` in scope; read from the term counts
-    when the caller has none and the scope holds more than ``RETRIEVAL_ROWS``) bound the loosest tier: "any word" is asked of the rarest words only, together in at
+    when the caller has none and the scope holds more than ``RETRIEVAL_SCOPE``) bound the loosest tier: "any word" is asked of the rarest words only, together in at
     most ``RETRIEVAL_ROWS`` documents, so the rows it ranks do not grow with the index (a query of
     common words matched most of it); every word still ranks and explains what it finds.
     """
@@ -206,10 +207,10 @@ async def search(
             # the loosest tier, reached only when the stricter ones found too little: bound it
             if frequencies is None:
                 documents = await _scope_size(conn, organization_id, kind, project_id)
-                if documents > RETRIEVAL_ROWS:
+                if documents > RETRIEVAL_SCOPE:
                     frequencies = await search_sql.document_frequencies(conn, organization_id, kind, project_id, words)
             if frequencies is not None:
-                among = _retrievable(among, frequencies, documents)
+                among = retrievable(among, frequencies, documents)
         found = await search_sql.query(conn, organization_id, kind, tsquery_literal(filters, among, need), words, wanted,
                                        rank_tsquery=any_word)
         rows += [r for r in found if r["ref_id"] not in seen]

@@ -173,6 +173,9 @@ async def text_evidence(conn: Conn, organization_id: int, project_id: int, text:
         # terms no document had (when last counted, cached briefly) go in too: the next ticket may hold them
         rare = [w for w in words if not df.get(w)][:RARE_TERMS]
         rare += sorted((w for w in words if df.get(w)), key=lambda w: df[w])[:RARE_TERMS]
+        # in a large index, only as many of them as match a bounded number of documents (the rarest
+        # first), so the cost of a lookup does not grow with the index
+        rare = search.retrievable(rare, df, n)
         ids = [i for i in await _candidates(conn, organization_id, project_id, kind, rare)
                if i != exclude_ticket or kind != "ticket"]
         if not ids:

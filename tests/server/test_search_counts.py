@@ -70,8 +70,8 @@ def test_retrieval_bound_keeps_the_rarest_words() -> None:
     freq = {"crash": 900, "app": 800, "vat": 40, "invoic": 300, "pdf": 10}
     words = ["crash", "app", "vat", "invoic", "pdf"]
     # an index no larger than the bound is searched with every word
-    assert search._retrievable(words, freq, documents=search.RETRIEVAL_ROWS) == words
+    assert search.retrievable(words, freq, documents=search.RETRIEVAL_SCOPE) == words
     # a larger one: the rarest words, up to RETRIEVAL_ROWS matches between them, in query order
-    assert search._retrievable(words, freq, documents=100_000) == ["vat", "invoic", "pdf"]
+    assert search.retrievable(words, freq, documents=100_000) == ["vat", "invoic", "pdf"]
     # a word in more documents than the bound is still asked when it is the rarest there is
-    assert search._retrievable(["crash"], {"crash": 50_000}, documents=100_000) == ["crash"]
+    assert search.retrievable(["crash"], {"crash": 50_000}, documents=100_000) == ["crash"]
