@@ -133,13 +133,19 @@ async def ticket_counts(conn: Conn, cluster_ids: Sequence[int]) -> dict[int, int
 
 async def clusters_to_index(conn: Conn, project_id: int, after_id: int, since: Any, limit: int) -> list[asyncpg.Record]:
     """Clusters created after ``after_id``, and active ones whose event count doubled since indexed,
-    each with the normalised payloads of its latest events (their routes, jobs and messages)."""
+    each with the normalised payloads of its latest events (their routes, jobs and messages).
+
+    The two kinds are found apart, each by its index (ids after the watermark; ``last_seen``
+    after the last sync): one ``OR`` made the planner walk every cluster of the project on every
+    lookup."""
     return await conn.fetch(
         "SELECT c.id, c.title, c.culprit, c.signature, c.platform, c.event_count, c.last_seen,"
         " ARRAY(SELECT e.normalized FROM events e WHERE e.cluster_id = c.id AND e.normalized IS NOT NULL"
         "       ORDER BY e.id DESC LIMIT 3) AS samples"
         " FROM clusters c LEFT JOIN ticket_cluster_index x ON x.cluster_id = c.id"
-        " WHERE c.project_id = $1 AND c.merged_into IS NULL AND c.platform <> 'ticket' AND ("
+        " WHERE c.id = ANY(ARRAY((SELECT id FROM clusters WHERE project_id = $1 AND id > $2 ORDER BY id LIMIT $4)"
+        "                        UNION SELECT id FROM clusters WHERE project_id = $1 AND last_seen > $3))"
+        " AND c.merged_into IS NULL AND c.platform <> 'ticket' AND ("
         "   c.id > $2 OR (c.last_seen > $3 AND c.event_count >= 2 * COALESCE(x.events, 0)))"
         " ORDER BY c.id LIMIT $4", project_id, after_id, since, limit)
 
@@ -151,14 +157,15 @@ async def mark_indexed(conn: Conn, rows: Sequence[tuple[int, int, str]]) -> None
         " ON CONFLICT (cluster_id) DO UPDATE SET events = EXCLUDED.events, extra = EXCLUDED.extra", rows)
 
 
-async def search_state(conn: Conn, project_id: int) -> tuple[int, Any, Any]:
-    """(cluster watermark, last sync, the database's now) in one round trip."""
+async def search_state(conn: Conn, project_id: int) -> tuple[int, Any, Any, int]:
+    """(cluster watermark, last sync, the database's now, the project's newest cluster) in one round trip."""
     row = await conn.fetchrow(
-        "SELECT s.cluster_watermark, s.synced_at, now() AS now FROM (SELECT 1) one"
-        " LEFT JOIN ticket_search_state s ON s.project_id = $1", project_id)
+        "SELECT s.cluster_watermark, s.synced_at, now() AS now,"
+        " COALESCE((SELECT max(id) FROM clusters WHERE project_id = $1), 0) AS newest"
+        " FROM (SELECT 1) one LEFT JOIN ticket_search_state s ON s.project_id = $1", project_id)
     if row["cluster_watermark"] is None:
-        return 0, dt.datetime.min.replace(tzinfo=dt.UTC), row["now"]
-    return int(row["cluster_watermark"]), row["synced_at"], row["now"]
+        return 0, dt.datetime.min.replace(tzinfo=dt.UTC), row["now"], int(row["newest"])
+    return int(row["cluster_watermark"]), row["synced_at"], row["now"], int(row["newest"])
 
 
 async def set_search_state(conn: Conn, project_id: int, watermark: int, synced_at: Any) -> None:

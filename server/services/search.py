@@ -27,7 +27,7 @@ BODY_INDEXED = 50_000  # characters of body tokenised; beyond this a document sa
 CANDIDATES = 30  # rows ranked by PostgreSQL and handed to the re-ranker
 W_COVERAGE, W_RANK, W_FUZZ = 0.5, 0.3, 0.2
 SIZE_TTL = 60.0
-RETRIEVAL_ROWS = 1000  # documents the loosest tier may match, by the words' frequencies (see ``search``)
+RETRIEVAL_ROWS = 400  # documents the loosest tier may match, by the words' frequencies (see ``search``)
 RETRIEVAL_SCOPE = 5000  # from this many documents of a kind in scope on; smaller indexes are searched with every word
 MAX_PAIR_TERMS = 5  # beyond this the pair tier costs more than it narrows (10 pairs at 5 words)
 

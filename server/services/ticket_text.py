@@ -79,8 +79,8 @@ def _sample_words(sample: Any) -> list[str]:
 
 async def sync_clusters(conn: Conn, organization_id: int, project_id: int) -> int:
     """Index clusters created since the last call, and rewrite those whose event count doubled."""
-    mark, since, now = await tickets_sql.search_state(conn, project_id)
-    done = 0
+    mark, since, now, newest = await tickets_sql.search_state(conn, project_id)
+    start, done = mark, 0
     while True:
         rows = await tickets_sql.clusters_to_index(conn, project_id, mark, since, SYNC_BATCH)
         if not rows:
@@ -96,7 +96,10 @@ async def sync_clusters(conn: Conn, organization_id: int, project_id: int) -> in
         done += len(docs)
         if len(rows) < SYNC_BATCH:
             break
-    if done or now - since > STATE_EVERY:
+    # every cluster up to ``newest`` was looked at: the ones not indexed (a ticket's own, merged) must
+    # not be walked again by every later lookup
+    mark = max(mark, newest)
+    if done or mark != start or now - since > STATE_EVERY:
         # a lookup that indexed nothing writes nothing (a write per lookup cost a commit each): an older
         # ``since`` only widens the next look for clusters whose event count doubled
         await tickets_sql.set_search_state(conn, project_id, mark, now)
