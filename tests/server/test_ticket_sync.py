@@ -1,0 +1,46 @@
+"""The lookup's index sync: clusters it does not index (tickets' own) are not walked again, and a
+crash cluster made after them is still indexed and found."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+from collections.abc import Callable
+
+from dedupe import CONFIG_ID
+from server.database import connect
+from server.db import clusters as clusters_sql
+from server.db import tenancy
+from server.db import tickets as tickets_sql
+from server.migrate import migrate
+from server.services import ticket_text, tickets
+from server.services.ticket_model import TicketCreate
+
+
+async def _check(url: str) -> None:
+    conn = await connect(url)
+    try:
+        await migrate(conn)
+        org = await tenancy.ensure_organization(conn, "acme")
+        project = await tenancy.create_project(conn, "acme", "app")
+        async with conn.transaction():
+            ids = [await tickets.create_in(conn, org, project, TicketCreate(subject=f"Question {i} about invoices"), "en")
+                   for i in range(3)]
+        newest = max(r["cluster_id"] for r in await tickets_sql.tickets_by_ids(conn, project, ids))
+        assert await ticket_text.sync_clusters(conn, org, project) == 0  # ticket clusters are not indexed
+        mark, *_ = await tickets_sql.search_state(conn, project)
+        assert mark == newest  # ... and not walked again by the next lookup
+        crash = await clusters_sql.create_cluster(
+            conn, project, title="PaymentGatewayTimeoutError: gateway did not answer", culprit="shop.pay in charge",
+            level="error", platform="python", seen=dt.datetime.now(dt.UTC), config_id=CONFIG_ID, signature=b"")
+        assert crash > newest
+        assert await ticket_text.sync_clusters(conn, org, project) == 1
+        assert (await tickets_sql.search_state(conn, project))[0] == crash
+        found = await ticket_text.text_evidence(conn, org, project, "the payment gateway did not answer")
+        assert crash in {e.cluster_id for e in found}
+    finally:
+        await conn.close()
+
+
+def test_sync_moves_past_ticket_clusters_and_finds_later_crashes(make_database: Callable[[], str]) -> None:
+    asyncio.run(_check(make_database()))
