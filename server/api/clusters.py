@@ -10,8 +10,9 @@ from litestar.params import Parameter
 from dedupe import GroupingConfig
 from server.api.auth import caller, require_token
 from server.services import clusters, grouping
-from server.services.clusters import ClusterDetailOut, ClusterMerge, ClustersPage, ListStatus, MergeResult, Sort
-from server.services.resolution import ClusterStatusUpdate
+from server.services.clusters import (
+    ClusterDetailOut, ClusterMerge, ClustersPage, ClusterUpdate, ListStatus, MergeResult, Sort,
+)
 from server.services.wire import DEFAULT_LIMIT, MAX_LIMIT
 
 Request_ = Request[Any, Any, Any]
@@ -35,6 +36,10 @@ class ClusterController(Controller):
         text: str | None = Parameter(
             query="query", default=None, max_length=200, description="only clusters whose title or culprit holds this"
         ),
+        owner: str | None = Parameter(
+            default=None, max_length=254,
+            description="only clusters this member owns (their e-mail), or nobody owns (none)",
+        ),
         sort: Sort = Parameter(default="last_seen", description="highest first by this key (trending: events in the last 24 hours)"),
         limit: int = Parameter(default=DEFAULT_LIMIT, ge=1, le=MAX_LIMIT),
         cursor: str | None = Parameter(default=None, description="next_cursor of the previous page"),
@@ -42,7 +47,7 @@ class ClusterController(Controller):
         """A project's clusters (merged-away ones hidden), a page at a time."""
         pool, org = caller(request)
         return await clusters.list_clusters(
-            pool, org, project_id, status=status, release=release, environment=environment, query=text, sort=sort,
+            pool, org, project_id, status=status, release=release, environment=environment, query=text, owner=owner, sort=sort,
             limit=limit, cursor_=cursor,
         )
 
@@ -54,9 +59,10 @@ class ClusterController(Controller):
 
     @patch("/clusters/{cluster_id:int}")
     async def update_cluster(
-        self, request: Request_, project_id: int, cluster_id: int, data: ClusterStatusUpdate
+        self, request: Request_, project_id: int, cluster_id: int, data: ClusterUpdate
     ) -> ClusterDetailOut:
-        """Resolve (now, ``resolved_in``, ``resolved_in_next``), ignore (``ignore_until``) or reopen; answers as GET does."""
+        """Resolve (now, ``resolved_in``, ``resolved_in_next``), ignore (``ignore_until``) or reopen; set or clear the
+        ``owner`` (a member's e-mail, or null); answers as GET does."""
         pool, org = caller(request)
         return await clusters.update_cluster(pool, org, project_id, cluster_id, data, actor=f"token:{request.state.caller.token_id}")
 

@@ -27,9 +27,13 @@ _TEXT = (
     " AND lower(c.title || ' ' || coalesce(c.culprit, ''))"
     " LIKE '%' || replace(replace(replace(lower($8), '\\', '\\\\'), '%', '\\%'), '_', '\\_') || '%'"
 )
-# Trending: events received since $9 (the last 24 hours), read through events_project_received.
+# The owner filter, $9: a user id (index clusters_owner_project, migration 0072), or unowned clusters; each its
+# own statement, so the planner sees which.
+_OWNER = {"any": " AND $9::bigint IS NULL", "none": " AND c.owner_id IS NULL AND $9::bigint IS NULL",
+          "user": " AND c.owner_id = $9::bigint"}
+# Trending: events received since $10 (the last 24 hours), read through events_project_received.
 _TRENDING = (
-    " JOIN (SELECT cluster_id, count(*) AS n FROM events WHERE project_id = $1 AND received_at >= $9"
+    " JOIN (SELECT cluster_id, count(*) AS n FROM events WHERE project_id = $1 AND received_at >= $10"
     " AND cluster_id IS NOT NULL GROUP BY cluster_id) t ON t.cluster_id = c.id"
 )
 _CLUSTER_COLUMNS = (
@@ -37,7 +41,8 @@ _CLUSTER_COLUMNS = (
     " c.event_count, c.user_count, c.first_seen, c.last_seen, c.first_release, c.last_release, c.config_id,"
     # the resolution (server.services.resolution); resolved_in is the one source of "fixed in"
     " (SELECT r.version FROM releases r WHERE r.id = c.resolved_in_release_id) AS resolved_in, c.resolved_in_next,"
-    " c.resolved_at, c.regressed_in_release AS regressed_in, c.regressed_at, c.older_release_events AS seen_in_older_release"
+    " c.resolved_at, c.regressed_in_release AS regressed_in, c.regressed_at, c.older_release_events AS seen_in_older_release,"
+    " (SELECT u.email FROM users u WHERE u.id = c.owner_id) AS owner"
 )
 
 
@@ -53,11 +58,12 @@ async def list_clusters(
     after: tuple[Any, int] | None,
     query: str | None = None,
     since: dt.datetime | None = None,
+    owner: int | None = None,
 ) -> list[asyncpg.Record]:
     """A page of a project's clusters (merged-away ones hidden), highest key first, after the key ``after``.
 
     ``release``/``environment`` keep clusters seen there; ``query`` those whose title or culprit holds it
-    (any case); sort ``trending`` counts events received since ``since`` and keeps clusters that have some.
+    (any case); ``owner`` those a user owns (its id; 0: those nobody owns); sort ``trending`` counts events received since ``since`` and keeps clusters that have some.
     Each row has ``sort_key``, the value the page is ordered by.
     """
     column, sql_type = SORTS[sort]
@@ -65,7 +71,7 @@ async def list_clusters(
     since_arg = [since] if sort == "trending" else []
     async with _custom_plan(conn, bool(query)) as c:
         return await _page(c, column, sql_type, trending, project_id, status, release, environment, after, limit,
-                           query, since_arg)
+                           query, owner, since_arg)
 
 
 @contextlib.asynccontextmanager
@@ -82,13 +88,16 @@ async def _custom_plan(conn: Conn, needed: bool) -> AsyncIterator[Any]:
 
 async def _page(
     conn: Any, column: str, sql_type: str, trending: str, project_id: int, status: str | None, release: str | None,
-    environment: str | None, after: tuple[Any, int] | None, limit: int, query: str | None, since_arg: list[Any],
+    environment: str | None, after: tuple[Any, int] | None, limit: int, query: str | None, owner: int | None,
+    since_arg: list[Any],
 ) -> list[asyncpg.Record]:
+    owned = "any" if owner is None else "none" if owner == 0 else "user"
     return await conn.fetch(
         f"SELECT {_CLUSTER_COLUMNS}, {column} AS sort_key FROM clusters c{trending}"
         " WHERE c.project_id = $1 AND c.merged_into IS NULL"
         f" AND {_STATUS}"
         f"{_TEXT if query else ' AND $8::text IS NULL'}"
+        f"{_OWNER[owned]}"
         " AND ($3::text IS NULL OR EXISTS (SELECT 1 FROM cluster_release_stats r WHERE r.cluster_id = c.id AND r.release = $3))"
         " AND ($4::text IS NULL OR EXISTS (SELECT 1 FROM cluster_environment_stats v"
         "      WHERE v.cluster_id = c.id AND v.environment = $4))"
@@ -102,6 +111,7 @@ async def _page(
         after[1] if after else None,
         limit,
         query or None,
+        owner or None,
         *since_arg,
     )
 

@@ -18,6 +18,7 @@ from server import passwords
 from server.db import accounts as sql
 from server.db import tenancy
 from server.errors import Conflict, Forbidden, Invalid, NotFound, TooManyRequests, Unauthorized
+from server.services import cluster_owners
 
 Conn = Any
 Role = Literal["admin", "engineer", "agent"]
@@ -310,6 +311,7 @@ async def remove_member(conn: Conn, admin: Membership, user_id: int) -> None:
         if current == "admin" and await sql.admin_count(c, admin.organization_id) <= 1:
             raise Conflict("the last admin cannot be removed")
         await sql.remove_membership(c, admin.organization_id, user_id)
+        await cluster_owners.unassign_member(c, admin.organization_id, user_id, actor="system")
 
 
 async def create_user(conn: Conn, org_slug: str, email: str, password: str, role: Role = "engineer") -> int:

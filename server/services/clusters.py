@@ -6,12 +6,13 @@ import datetime as dt
 from typing import Any, Literal
 
 import msgspec
+from msgspec import UNSET, UnsetType
 
 from server.db import cluster_admin
 from server.db.clusters import Conn
-from server.errors import NotFound
-from server.services import cursor, projects, resolution
-from server.services.resolution import ClusterStatusUpdate
+from server.errors import Invalid, NotFound
+from server.services import cluster_owners, cursor, projects, resolution
+from server.services.resolution import ClusterStatusUpdate, IgnoreUntilIn
 from server.services.wire import Id
 
 Status = Literal["unresolved", "resolved", "ignored"]
@@ -43,6 +44,7 @@ class ClusterOut(msgspec.Struct, frozen=True):
     regressed_in: str | None
     regressed_at: dt.datetime | None
     seen_in_older_release: int  # events from releases older than the fix since it was resolved
+    owner: str | None  # the e-mail of the member who owns it (null: nobody)
 
 
 class FingerprintOut(msgspec.Struct, frozen=True):
@@ -98,6 +100,24 @@ class ClustersPage(msgspec.Struct, frozen=True):
     next_cursor: str | None
 
 
+class ClusterUpdate(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """The body of ``PATCH .../clusters/{cid}``: a status change (as ``ClusterStatusUpdate``), an owner, or both."""
+
+    status: Status | UnsetType = UNSET
+    resolved_in: str | None = None
+    resolved_in_next: bool = False
+    ignore_until: IgnoreUntilIn | None = None
+    owner: str | None | UnsetType = UNSET  # a member's e-mail; null: nobody; absent: unchanged
+
+    def status_change(self) -> ClusterStatusUpdate | None:
+        if isinstance(self.status, UnsetType):
+            for name in ("resolved_in", "resolved_in_next", "ignore_until"):
+                if getattr(self, name) not in (None, False):
+                    raise Invalid(f"{name} goes with a status", name)
+            return None
+        return ClusterStatusUpdate(self.status, self.resolved_in, self.resolved_in_next, self.ignore_until)
+
+
 class ClusterMerge(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     cluster_ids: list[Id]
 
@@ -127,13 +147,16 @@ async def list_clusters(
     release: str | None = None,
     environment: str | None = None,
     query: str | None = None,
+    owner: str | None = None,
     sort: Sort = "last_seen",
     limit: int = 50,
     cursor_: str | None = None,
     now: dt.datetime | None = None,
 ) -> ClustersPage:
-    """``query`` keeps clusters whose title or culprit holds it (any case)."""
+    """``query`` keeps clusters whose title or culprit holds it (any case); ``owner`` those a member owns
+    (their e-mail) or, ``"none"``, those nobody owns."""
     await projects.require(conn, organization_id, project_id)
+    owner_id = await cluster_owners.owner_filter(conn, organization_id, owner)
     counted = sort in ("count", "users", "trending")
     after: tuple[Any, int] | None = None
     if (key := cursor.decode(cursor_, 3)) is not None:
@@ -143,7 +166,7 @@ async def list_clusters(
     since = (now or dt.datetime.now(dt.UTC)) - TRENDING_WINDOW
     rows = await cluster_admin.list_clusters(
         conn, project_id, status=status, release=release, environment=environment, sort=sort, limit=limit, after=after,
-        query=query or None, since=since,
+        query=query or None, since=since, owner=owner_id,
     )
     clusters = [_out(r) for r in rows]
     next_cursor = None
@@ -180,12 +203,22 @@ async def get_cluster(conn: Conn, organization_id: int, project_id: int, cluster
 
 
 async def update_cluster(
-    pool: Any, organization_id: int, project_id: int, cluster_id: int, change: ClusterStatusUpdate, *, actor: str
+    pool: Any, organization_id: int, project_id: int, cluster_id: int, change: ClusterUpdate | ClusterStatusUpdate,
+    *, actor: str,
 ) -> ClusterDetailOut:
-    """Change the status (``server.services.resolution`` logs who and when); answers the same shape as ``get_cluster``."""
-    async with pool.acquire() as conn:
-        await resolution.change_status(conn, organization_id, project_id, cluster_id, change, actor=actor,
-                                       now=dt.datetime.now(dt.UTC))
+    """Change the status and/or the owner, all or nothing (each logs who and when); answers as ``get_cluster``."""
+    if isinstance(change, ClusterStatusUpdate):
+        status, owner = change, UNSET
+    else:
+        status, owner = change.status_change(), change.owner
+        if status is None and isinstance(owner, UnsetType):
+            raise Invalid("give a status, an owner or both", "status")
+    async with pool.acquire() as conn, conn.transaction():
+        if status is not None:
+            await resolution.change_status(conn, organization_id, project_id, cluster_id, status, actor=actor,
+                                           now=dt.datetime.now(dt.UTC))
+        if not isinstance(owner, UnsetType):
+            await cluster_owners.set_owner(conn, organization_id, project_id, cluster_id, owner, actor=actor)
     return await get_cluster(pool, organization_id, project_id, cluster_id)
 
 
