@@ -30,16 +30,17 @@ class Filters:
     environment: str | None = None
     q: str | None = None
     sort: str = "last_seen"
+    owner: str | None = None  # "me", "none" (nobody) or a member's e-mail
 
     def params(self, **override: Any) -> dict[str, Any]:
         values = {"project": self.project, "status": self.status, "release": self.release,
-                  "environment": self.environment, "q": self.q, "sort": self.sort}
+                  "environment": self.environment, "q": self.q, "sort": self.sort, "owner": self.owner}
         values.update(override)
         return values
 
     @property
     def narrowed(self) -> bool:
-        return any((self.status, self.release, self.environment, self.q))
+        return any((self.status, self.release, self.environment, self.q, self.owner))
 
 
 def _text(value: str | None, name: str, limit: int = 200) -> str | None:
@@ -50,7 +51,7 @@ def _text(value: str | None, name: str, limit: int = 200) -> str | None:
 
 
 def filters_of(project: str | None, status: str | None, release: str | None, environment: str | None,
-               q: str | None, sort: str | None) -> Filters:
+               q: str | None, sort: str | None, owner: str | None = None) -> Filters:
     """The query string checked: an unknown status or sort is a 400 naming it, blanks mean "any"."""
     status = _text(status, "status")
     if status is not None and status not in STATUSES:
@@ -62,7 +63,7 @@ def filters_of(project: str | None, status: str | None, release: str | None, env
     if project_text is not None and not project_text.isdigit():
         raise Invalid("project must be a project id", "project")
     return Filters(int(project_text) if project_text else None, status, _text(release, "release"),
-                   _text(environment, "environment"), _text(q, "q"), sort)
+                   _text(environment, "environment"), _text(q, "q"), sort, _text(owner, "owner", 254))
 
 
 def when(value: dt.datetime | None) -> str:

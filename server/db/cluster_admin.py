@@ -63,7 +63,8 @@ async def list_clusters(
     """A page of a project's clusters (merged-away ones hidden), highest key first, after the key ``after``.
 
     ``release``/``environment`` keep clusters seen there; ``query`` those whose title or culprit holds it
-    (any case); ``owner`` those a user owns (its id; 0: those nobody owns); sort ``trending`` counts events received since ``since`` and keeps clusters that have some.
+    (any case); ``owner`` those a user owns (its id; 0: those nobody owns); sort ``trending`` counts events
+    received since ``since`` and keeps clusters that have some.
     Each row has ``sort_key``, the value the page is ordered by.
     """
     column, sql_type = SORTS[sort]

@@ -1,5 +1,6 @@
 """What an engineer does to a cluster from its page: resolve (now, in a release, in the next one),
-ignore (for good or until a count, a number of users or a date), reopen, merge and unmerge.
+ignore (for good or until a count, a number of users or a date), reopen, merge and unmerge, and
+give it an owner (or none).
 
 Each is a POST form (CSRF-checked before the handler runs); the role is checked here, so a lower
 role posting directly gets 403 whatever the page showed. The actor logged is ``user:<e-mail>``.
@@ -15,7 +16,7 @@ from litestar import Request, Response, post
 
 from server.errors import Invalid
 from server.services import clusters
-from server.services.clusters import ClusterMerge
+from server.services.clusters import ClusterMerge, ClusterUpdate
 from server.services.resolution import ClusterStatusUpdate, IgnoreUntilIn
 from web.forms import field, form_of, int_field
 from web.i18n import translator
@@ -115,4 +116,19 @@ async def unmerge(request: Request_, org_slug: str, project_id: int, cluster_id:
     return redirect(request, _page(org_slug, project_id, cluster_id), flash=message)
 
 
-ROUTES = [change_status, merge, unmerge]
+@post("/o/{org_slug:str}/projects/{project_id:int}/clusters/{cluster_id:int}/owner")
+async def change_owner(request: Request_, org_slug: str, project_id: int, cluster_id: int) -> Response[Any]:
+    viewer, m = await member(request, org_slug, "engineer")
+    _ = translator(locale_of(request))
+    owner = field(await form_of(request), "owner", required=False, max_length=254) or None  # blank: nobody
+    try:
+        await clusters.update_cluster(pool(request), m.organization_id, project_id, cluster_id, ClusterUpdate(owner=owner),
+                                      actor=f"user:{viewer.email}")
+    except Invalid as exc:
+        await clusters.get_cluster(pool(request), m.organization_id, project_id, cluster_id)  # 404 beats 400
+        return redirect(request, _page(org_slug, project_id, cluster_id), flash=_("Not done: {reason}", reason=exc.detail))
+    message = _("{owner} owns this cluster now.", owner=owner) if owner else _("Nobody owns this cluster now.")
+    return redirect(request, _page(org_slug, project_id, cluster_id), flash=message)
+
+
+ROUTES = [change_status, merge, unmerge, change_owner]

@@ -11,7 +11,7 @@ from typing import Any
 from litestar import Request, Response, get
 
 from server.errors import NotFound
-from server.services import article_links, clusters, events, projects, releases, resolution, tickets
+from server.services import accounts, article_links, clusters, events, projects, releases, resolution, tickets
 from web.cluster_views import (
     SORTS,
     STATUSES,
@@ -58,12 +58,12 @@ def _partial(request: Request_) -> bool:
 async def cluster_list(
     request: Request_, org_slug: str, project: str | None = None, status: str | None = None,
     release: str | None = None, environment: str | None = None, q: str | None = None, sort: str | None = None,
-    cursor: str | None = None, limit: int = PAGE_SIZE,
+    owner: str | None = None, cursor: str | None = None, limit: int = PAGE_SIZE,
 ) -> Response[Any]:
-    _viewer, m = await member(request, org_slug)
+    viewer, m = await member(request, org_slug)
     limit = min(max(limit, 1), 100)
     db, org = pool(request), m.organization_id
-    f = filters_of(project, status, release, environment, q, sort)
+    f = filters_of(project, status, release, environment, q, sort, owner)
     listed = (await projects.list_projects(db, org, base_url=base_url(request), limit=200)).projects
     if not listed:
         return render(request, "clusters/list.html", filters=f, projects=[], current=None, rows=[], page=None,
@@ -75,6 +75,7 @@ async def cluster_list(
     page = await clusters.list_clusters(
         db, org, current.id, status=f.status, release=f.release, environment=f.environment,  # type: ignore[arg-type]
         query=f.q, sort=f.sort, limit=limit, cursor_=cursor or None, now=now,  # type: ignore[arg-type]
+        owner=viewer.email if f.owner == "me" else f.owner,
     )
     daily = await clusters.daily_counts(db, org, current.id, [c.id for c in page.clusters], now=now)
     _ = translator(locale_of(request))
@@ -88,7 +89,8 @@ async def cluster_list(
     if _partial(request):
         return render(request, "clusters/_results.html", **context)
     names = [r.version for r in (await releases.list_releases(db, org, current.id, limit=100)).releases]
-    return render(request, "clusters/list.html", projects=listed, release_names=names, **context)
+    people = [p.email for p in await accounts.list_members(db, org) if not p.disabled]
+    return render(request, "clusters/list.html", projects=listed, release_names=names, owners=people, **context)
 
 
 async def _none() -> None:
@@ -103,13 +105,14 @@ async def cluster_detail(request: Request_, org_slug: str, project_id: int, clus
     if cluster.merged_into is not None:  # its events live in the cluster it was merged into
         return redirect(request, f"/o/{org_slug}/projects/{project_id}/clusters/{cluster.merged_into}")
     # independent reads, each on its own pooled connection: the page waits for the slowest, not the sum
-    latest, state, linked_tickets, articles, log = await asyncio.gather(
+    latest, state, linked_tickets, articles, log, people = await asyncio.gather(
         events.get_event(db, org, project_id, cluster.latest_events[0].event_id) if cluster.latest_events else _none(),
         resolution.get_resolution(db, org, project_id, cluster_id) if cluster.status == "ignored" else _none(),
         tickets.list_page(db, org, project_id, cluster_id=cluster_id, status=None, customer=None, version=None,
                           cursor_value=None, limit=10),
         article_links.linked_articles(db, org, cluster_id),
         resolution.activity(db, org, project_id, cluster_id, limit=20),
+        accounts.list_members(db, org) if m.allows("engineer") else _none(),
     )
     _ = translator(locale_of(request))
     grouping = latest.grouping if latest else None
@@ -124,7 +127,9 @@ async def cluster_detail(request: Request_, org_slug: str, project_id: int, clus
         environment_chart=bar_chart([(e.environment, e.count) for e in cluster.environments[:12]],
                                     _("Events per environment")),
         tickets=linked_tickets.tickets, articles=articles, activity=log.activity, when=when,
-        can_act=m.allows("engineer"), kinds=KINDS, ticket_status=TICKET_STATUS, base=f"/o/{org_slug}/projects/{project_id}",
+        can_act=m.allows("engineer"), kinds=KINDS,
+        owners=[p.email for p in people or () if not p.disabled or p.email == cluster.owner],
+        ticket_status=TICKET_STATUS, base=f"/o/{org_slug}/projects/{project_id}",
     )
 
 
