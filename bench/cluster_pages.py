@@ -1,4 +1,4 @@
-"""Cluster pages speed: the list (each sort, a filter, the htmx partial) and every cluster's page.
+"""Cluster pages speed: the list (each sort, filters, the owner filter, the htmx partial) and every cluster's page.
 
     .venv/bin/python bench/cluster_pages.py [--requests 100] [--clusters 100000] [--database-url URL]
 
@@ -40,7 +40,8 @@ def sign_in(base: str, email: str, password: str) -> httpx.Client:
     return client
 
 
-async def add_clusters(database_url: str, project_id: int, n: int) -> None:
+async def add_clusters(database_url: str, project_id: int, n: int, owner_email: str) -> None:
+    """``n`` synthetic clusters; one in a hundred owned by ``owner_email`` (the owner filter's "mine")."""
     conn = await asyncpg.connect(database_url)
     try:
         await conn.execute(
@@ -52,6 +53,11 @@ async def add_clusters(database_url: str, project_id: int, n: int) -> None:
             "  CASE WHEN i % 10 = 0 THEN 'resolved' ELSE 'unresolved' END"
             " FROM generate_series(1::bigint, $2) i",
             project_id, n,
+        )
+        await conn.execute(
+            "UPDATE clusters SET owner_id = (SELECT id FROM users WHERE email = $2)"
+            " WHERE project_id = $1 AND config_id = 'synthetic' AND id % 100 = 0",
+            project_id, owner_email,
         )
         await conn.execute("ANALYZE clusters")
     finally:
@@ -85,7 +91,7 @@ def main() -> None:
     with stack:
         demo = json.loads(cli(url, "demo", "--org", ORG))
         if args.clusters:
-            asyncio.run(add_clusters(url, demo["project_id"], args.clusters))
+            asyncio.run(add_clusters(url, demo["project_id"], args.clusters, demo["admin_email"]))
         port = free_port()
         with serve(url, port):
             base = f"http://127.0.0.1:{port}"
@@ -100,6 +106,8 @@ def main() -> None:
                 "list, next page": [],
                 "list, status + text": [f"{lists}&status=unresolved&q=error"],
                 "list, rare text": [f"{lists}&q=coupon"],
+                "list, owner mine": [f"{lists}&owner=me"],
+                "list, owner nobody": [f"{lists}&owner=none&sort=count"],
                 "list, htmx partial": [lists + "&sort=count"],
                 "cluster page": [f"/o/{ORG}/projects/{pid}/clusters/{c['id']}" for c in clusters],
             }
