@@ -104,3 +104,22 @@ async def document_frequencies(
     )
     found = {r["term"]: int(r["n"] or 0) for r in rows}
     return {t: found.get(t, 0) for t in terms}
+
+
+async def term_statistics(
+    conn: Conn, organization_id: int, kind: str, project_id: int | None, terms: Sequence[str], cap: int = 5000
+) -> tuple[dict[str, int], int, float]:
+    """``document_frequencies`` of ``terms`` (capped at ``cap``) with ``corpus_stats`` (documents, mean
+    distinct terms) in one round trip: all read by key from migration 0065's counts, as of now."""
+    project = "c.project_id = $3" if project_id is not None else "$3::bigint IS NULL"
+    words = [t for t in dict.fromkeys(terms) if not t.startswith("$")]
+    rows = await conn.fetch(
+        "SELECT q.term, COALESCE((SELECT sum(c.documents) FROM search_term_counts c WHERE c.organization_id = $1"
+        f"  AND c.kind = $2 AND {project} AND c.term = q.term), 0) AS n"
+        " FROM unnest($4::text[] || ARRAY['$documents', '$lengths']) AS q(term)",
+        organization_id, kind, project_id, words,
+    )
+    found = {r["term"]: int(r["n"] or 0) for r in rows}
+    n = found.pop("$documents", 0)
+    lengths = found.pop("$lengths", 0)
+    return {t: min(found.get(t, 0), cap) for t in terms}, n, (lengths / n if n else 0.0)

@@ -10,7 +10,6 @@ coverage. Every hit says ``why``: the query terms it contains.
 from __future__ import annotations
 
 import itertools
-import time
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -26,7 +25,6 @@ BODY_KEPT = 2000  # characters of body stored beside the vector, for re-ranking 
 BODY_INDEXED = 50_000  # characters of body tokenised; beyond this a document says nothing new
 CANDIDATES = 30  # rows ranked by PostgreSQL and handed to the re-ranker
 W_COVERAGE, W_RANK, W_FUZZ = 0.5, 0.3, 0.2
-SIZE_TTL = 60.0
 RETRIEVAL_ROWS = 400  # documents the loosest tier may match, by the words' frequencies (see ``search``)
 RETRIEVAL_SCOPE = 5000  # from this many documents of a kind in scope on; smaller indexes are searched with every word
 MAX_PAIR_TERMS = 5  # beyond this the pair tier costs more than it narrows (10 pairs at 5 words)
@@ -104,23 +102,6 @@ def _tiers(n: int) -> list[int]:
     if n > 1:
         tiers.append(1)
     return tiers
-
-
-_sizes: dict[tuple[int, str, int | None], tuple[int, float]] = {}
-
-
-async def _scope_size(conn: Conn, organization_id: int, kind: str, project_id: int | None) -> int:
-    """How many documents of ``kind`` are in scope (read at most every ``SIZE_TTL`` seconds: only
-    whether the index outgrew ``RETRIEVAL_SCOPE`` matters)."""
-    key = (organization_id, kind, project_id)
-    hit = _sizes.get(key)
-    now = time.monotonic()
-    if hit is None or now - hit[1] > SIZE_TTL:
-        if len(_sizes) > 10_000:
-            _sizes.clear()
-        hit = ((await search_sql.corpus_stats(conn, organization_id, kind, project_id))[0], now)
-        _sizes[key] = hit
-    return hit[0]
 
 
 def retrievable(words: Sequence[str], frequencies: Mapping[str, int], documents: int) -> list[str]:
@@ -205,12 +186,10 @@ async def search(
         seen = {r["ref_id"] for r in rows}
         if need == 1 and len(among) > 1:
             # the loosest tier, reached only when the stricter ones found too little: bound it
-            if frequencies is None:
-                documents = await _scope_size(conn, organization_id, kind, project_id)
-                if documents > RETRIEVAL_SCOPE:
-                    frequencies = await search_sql.document_frequencies(conn, organization_id, kind, project_id, words)
-            if frequencies is not None:
-                among = retrievable(among, frequencies, documents)
+            if frequencies is None:  # read as of now, never cached: the same query ranks the same way
+                frequencies, documents, _ = await search_sql.term_statistics(conn, organization_id, kind, project_id,
+                                                                             words)
+            among = retrievable(among, frequencies, documents)
         found = await search_sql.query(conn, organization_id, kind, tsquery_literal(filters, among, need), words, wanted,
                                        rank_tsquery=any_word)
         rows += [r for r in found if r["ref_id"] not in seen]

@@ -9,7 +9,6 @@ with BM25 (``dedupe.ticket_match``) using document frequencies read from the sam
 from __future__ import annotations
 
 import datetime as dt
-import time
 from collections import OrderedDict
 from collections.abc import Sequence
 from typing import Any
@@ -29,7 +28,6 @@ CANDIDATES = 100
 RARE_TERMS = 24  # tuned on SeaMonkey: the duplicate is among the candidates for 93% of lookups (50 and 12: 89%)
 QUERY_CHARS = 4000
 SUBJECT_CHARS = 200  # the first line of a lookup's text is the ticket's subject (its summary) when short
-DF_TTL = 120.0
 STATE_EVERY = dt.timedelta(seconds=5)
 _decode_sig = msgspec.msgpack.Decoder(Signature)
 
@@ -47,7 +45,6 @@ class _Lru(OrderedDict):  # type: ignore[type-arg]
 
 
 _doc_terms = _Lru(50_000)
-_df_cache = _Lru(200_000)
 
 
 def cluster_text(title: str, culprit: str | None, signature: bytes | None, samples: Sequence[Any] = ()) -> tuple[str, str]:
@@ -120,39 +117,14 @@ def _tokens(key: object, title: str, body: str) -> tuple[tuple[str, ...], tuple[
     return hit  # type: ignore[no-any-return]
 
 
-def _ttl(n_docs: int) -> float:
-    """How long counts stay cached: a young collection changes fast (and is cheap to count), so
-    its counts must not outlive the next few hundred documents; a large one barely moves."""
-    return min(DF_TTL, 1.0 + n_docs / 100)
-
-
 async def frequencies(conn: Conn, organization_id: int, project_id: int, kind: str, words: Sequence[str]
                        ) -> tuple[dict[str, int], int, float]:
-    """Document frequencies of ``words``, the number of documents and their mean length (cached briefly)."""
-    now = time.monotonic()
-    stats = _df_cache.get((organization_id, project_id, kind, "$stats"))
-    if stats is None or now - stats[1] >= _ttl(stats[0][0]):
-        stats = (await search_sql.corpus_stats(conn, organization_id, kind, project_id), now)
-        _df_cache.put((organization_id, project_id, kind, "$stats"), stats)
-    ttl = _ttl(stats[0][0])
-    out: dict[str, int] = {}
-    missing = []
-    for w in words:
-        hit = _df_cache.get((organization_id, project_id, kind, w))
-        if hit is not None and now - hit[1] < ttl:
-            out[w] = hit[0]
-        else:
-            missing.append(w)
-    if missing:
-        counted = await search_sql.document_frequencies(conn, organization_id, kind, project_id, missing)
-        for w in missing:
-            out[w] = counted.get(w, 0)
-            _df_cache.put((organization_id, project_id, kind, w), (out[w], now))
-    n, avg = stats[0]
-    if out and max(out.values()) > n:  # documents came since the count: count again
-        (n, avg), _ = stats = (await search_sql.corpus_stats(conn, organization_id, kind, project_id), now)
-        _df_cache.put((organization_id, project_id, kind, "$stats"), stats)
-    return out, n, avg
+    """Document frequencies of ``words``, the number of documents and their mean length, as of now.
+
+    Read by key every time (one round trip), never cached: a cache that expires on a clock made the
+    same lookup rank differently from run to run.
+    """
+    return await search_sql.term_statistics(conn, organization_id, kind, project_id, words)
 
 
 async def text_evidence(conn: Conn, organization_id: int, project_id: int, text: str,
@@ -173,7 +145,7 @@ async def text_evidence(conn: Conn, organization_id: int, project_id: int, text:
     out: list[Evidence] = []
     for kind in ("cluster", "ticket"):
         df, n, avg = await frequencies(conn, organization_id, project_id, kind, words)
-        # terms no document had (when last counted, cached briefly) go in too: the next ticket may hold them
+        # terms no document had go in too: the next ticket may hold them
         rare = [w for w in words if not df.get(w)][:RARE_TERMS]
         rare += sorted((w for w in words if df.get(w)), key=lambda w: df[w])[:RARE_TERMS]
         # in a large index, only as many of them as match a bounded number of documents (the rarest
