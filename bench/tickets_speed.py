@@ -29,7 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench._server import cli, fresh_database, free_port, local_postgres, serve  # noqa: E402
 from dedupe import CONFIG_ID, Signature  # noqa: E402
 from server.db import search as search_sql  # noqa: E402
-from server.services.search import Document, tsvector_literal  # noqa: E402
+from server.services.search import Document, document_row  # noqa: E402
 
 SYLL = ["ka", "lo", "mi", "ne", "ru", "ta", "po", "shi", "zu", "fe", "ga", "vi", "do", "ben", "ter", "lan", "qu", "mor"]
 TYPES = ["KeyError", "ValueError", "TypeError", "AttributeError", "IndexError", "RuntimeError", "NullPointerException",
@@ -48,6 +48,13 @@ class Words:
 
     def name(self) -> str:
         return "_".join(self.rnd.choices(self.words[200:5000], k=2))
+
+
+def _row(doc: Document, visibility: str | None = None, language: str | None = None) -> tuple[object, ...]:
+    """The document's row with visibility and language in their columns but not among its filter terms
+    (as this bench has always written them)."""
+    row = document_row(doc)
+    return (*row[:4], visibility, language, *row[6:])
 
 
 async def fill(db: str, org_id: int, project_id: int, args: argparse.Namespace) -> None:
@@ -72,8 +79,7 @@ async def fill(db: str, org_id: int, project_id: int, args: argparse.Namespace) 
                 project_id, CONFIG_ID, [r[1] for r in rows], [r[2] for r in rows], [r[3] for r in rows])
             for r in ids:
                 extra = f"{r['culprit']} {w.text(12)}"
-                docs.append((org_id, "cluster", r["id"], project_id, None, None, r["title"], "",
-                             tsvector_literal(Document(org_id, "cluster", r["id"], r["title"], extra=extra, project_id=project_id))))
+                docs.append(document_row(Document(org_id, "cluster", r["id"], r["title"], extra=extra, project_id=project_id)))
             await search_sql.upsert(conn, docs)  # one statement per batch (the term counts' trigger runs once)
             await conn.executemany("INSERT INTO cluster_fingerprints (project_id, hash, cluster_id, config_id, origin)"
                                    " VALUES ($1, $2, $3, $4, 'new')", [(project_id, f"h{r['id']}", r["id"], CONFIG_ID) for r in ids])
@@ -93,16 +99,15 @@ async def fill(db: str, org_id: int, project_id: int, args: argparse.Namespace) 
                 " SELECT $1, $2, s, b, 'en', (SELECT id FROM clusters WHERE project_id = $2 ORDER BY random() LIMIT 1), 'auto'"
                 " FROM unnest($3::text[], $4::text[]) AS x(s, b) RETURNING id, subject, body", org_id, project_id, subjects, bodies)
             await search_sql.upsert(conn, [
-                (org_id, "ticket", r["id"], project_id, None, "en", r["subject"], r["body"][:2000],
-                 tsvector_literal(Document(org_id, "ticket", r["id"], r["subject"], body=r["body"], project_id=project_id)))
+                _row(Document(org_id, "ticket", r["id"], r["subject"], body=r["body"], project_id=project_id), language="en")
                 for r in ids])
         print(f"tickets: {args.tickets} in {time.perf_counter() - t0:.0f}s")
         t0 = time.perf_counter()
         docs = []
         for i in range(args.articles):
             title = w.text(6)
-            docs.append((org_id, "article", i + 1, None, "internal", "en", title, "",
-                         tsvector_literal(Document(org_id, "article", i + 1, title, body=w.text(150)))))
+            docs.append(_row(Document(org_id, "article", i + 1, title, body=w.text(150)), visibility="internal",
+                             language="en"))
         await search_sql.upsert(conn, docs)
         print(f"article documents: {args.articles} in {time.perf_counter() - t0:.0f}s")
         t0 = time.perf_counter()

@@ -17,7 +17,7 @@ PRE_RANKED = 300  # matches given the full (costly) rank, chosen by the cheap ti
 
 
 async def upsert(conn: Conn, rows: Sequence[tuple[Any, ...]]) -> None:
-    """Rows of (organization, kind, ref id, project, visibility, language, title, body, vector literal),
+    """Rows of (organization, kind, ref id, project, visibility, language, title, body, vector literal, tokens),
     in one statement however many (a bulk import indexes a thousand at a time); a later row for the
     same document wins."""
     latest = {(r[0], r[1], r[2]): r for r in rows}
@@ -26,13 +26,13 @@ async def upsert(conn: Conn, rows: Sequence[tuple[Any, ...]]) -> None:
     cols = list(zip(*latest.values(), strict=True))
     await conn.execute(
         "INSERT INTO search_documents"
-        " (organization_id, kind, ref_id, project_id, visibility, language, title, body, terms)"
-        " SELECT x.o, x.k, x.r, x.p, x.v, x.l, x.t, x.b, x.terms::tsvector"
+        " (organization_id, kind, ref_id, project_id, visibility, language, title, body, terms, tokens)"
+        " SELECT x.o, x.k, x.r, x.p, x.v, x.l, x.t, x.b, x.terms::tsvector, x.tokens"
         " FROM unnest($1::bigint[], $2::text[], $3::bigint[], $4::bigint[], $5::text[], $6::text[], $7::text[],"
-        "             $8::text[], $9::text[]) AS x(o, k, r, p, v, l, t, b, terms)"
+        "             $8::text[], $9::text[], $10::bytea[]) AS x(o, k, r, p, v, l, t, b, terms, tokens)"
         " ON CONFLICT (organization_id, kind, ref_id) DO UPDATE SET project_id = EXCLUDED.project_id,"
         " visibility = EXCLUDED.visibility, language = EXCLUDED.language, title = EXCLUDED.title,"
-        " body = EXCLUDED.body, terms = EXCLUDED.terms, updated_at = now()",
+        " body = EXCLUDED.body, terms = EXCLUDED.terms, tokens = EXCLUDED.tokens, updated_at = now()",
         *(list(c) for c in cols),
     )
 
@@ -67,6 +67,19 @@ async def query(
         " ORDER BY top.rank DESC, d.ref_id DESC",
         organization_id, kind, tsquery, limit, list(terms), rank_tsquery or tsquery,
         max(limit, PRE_RANKED), " | ".join(quote(t) for t in terms),
+    )
+
+
+async def candidates(conn: Conn, organization_id: int, kind: str, tsquery: str, terms: Sequence[str], limit: int
+                     ) -> list[asyncpg.Record]:
+    """``query``'s ``limit`` best documents (same match and rank), with only their ids and stored tokens:
+    what the lookup re-scores, without the text and the matched terms it does not use."""
+    return await conn.fetch(
+        "SELECT d.ref_id, d.tokens"
+        " FROM search_top($1, $2, CAST($3 AS tsquery), CAST($3 AS tsquery), CAST($6 AS tsquery), $4, $5) top"
+        " JOIN search_documents d ON d.organization_id = $1 AND d.kind = $2 AND d.ref_id = top.top_id"
+        " ORDER BY top.rank DESC, d.ref_id DESC",
+        organization_id, kind, tsquery, limit, max(limit, PRE_RANKED), " | ".join(quote(t) for t in terms),
     )
 
 

@@ -69,16 +69,44 @@ def _filters(organization_id: int, project_id: int | None, visibility: str | Non
 
 def tsvector_literal(doc: Document) -> str:
     """``'term':pos<weight> ...``: title A, extra B, body C, filter terms D."""
+    return _indexed(doc)[0]
+
+
+def _indexed(doc: Document) -> tuple[str, bytes]:
+    """The vector literal and the stored tokens (``[title terms, extra and body terms]``), tokenised once."""
     parts: list[str] = []
     pos = 1
     fields = ((doc.title, "A"), (doc.extra, "B"), (doc.body[:BODY_INDEXED], "C"))
+    found: list[tuple[str, ...]] = []
     for text, weight in fields:
-        for term in terms(text).terms:
+        found.append(got := terms(text).terms)
+        for term in got:
             parts.append(f"{quote(term)}:{min(pos, MAX_POSITION)}{weight}")
             pos += 1
     for term in _filters(doc.organization_id, doc.project_id, doc.visibility, doc.language):
         parts.append(f"{quote(term)}:{MAX_POSITION}D")
-    return " ".join(parts)
+    return " ".join(parts), _encode_tokens.encode((found[0], found[1] + found[2]))
+
+
+_encode_tokens = msgspec.msgpack.Encoder()
+_decode_tokens = msgspec.msgpack.Decoder(tuple[tuple[str, ...], tuple[str, ...]])
+
+
+def stored_tokens(blob: bytes | None) -> tuple[tuple[str, ...], tuple[str, ...]] | None:
+    """A document's (title terms, other terms) as stored by ``index``; None when not stored."""
+    if not blob:
+        return None
+    try:
+        return _decode_tokens.decode(blob)
+    except msgspec.DecodeError:
+        return None
+
+
+def document_row(d: Document) -> tuple[Any, ...]:
+    """The row ``search_sql.upsert`` writes for ``d``."""
+    literal, tokens = _indexed(d)
+    return (d.organization_id, d.kind, d.ref_id, d.project_id, d.visibility, d.language, d.title, d.body[:BODY_KEPT],
+            literal, tokens)
 
 
 def tsquery_literal(filters: Sequence[str], words: Sequence[str], need: int = 1) -> str:
@@ -122,11 +150,7 @@ def retrievable(words: Sequence[str], frequencies: Mapping[str, int], documents:
 
 async def index(conn: Conn, docs: Iterable[Document]) -> None:
     """Add or replace documents (one round trip for the batch)."""
-    rows = [
-        (d.organization_id, d.kind, d.ref_id, d.project_id, d.visibility, d.language, d.title, d.body[:BODY_KEPT],
-         tsvector_literal(d))
-        for d in docs
-    ]
+    rows = [document_row(d) for d in docs]
     if rows:
         await search_sql.upsert(conn, rows)
 

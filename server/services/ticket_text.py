@@ -151,32 +151,39 @@ async def text_evidence(conn: Conn, organization_id: int, project_id: int, text:
         # in a large index, only as many of them as match a bounded number of documents (the rarest
         # first), so the cost of a lookup does not grow with the index
         rare = search.retrievable(rare, df, n)
-        ids = [i for i in await _candidates(conn, organization_id, project_id, kind, rare)
-               if i != exclude_ticket or kind != "ticket"]
-        if not ids:
+        found = await _candidates(conn, organization_id, project_id, kind, rare)
+        if kind == "ticket":
+            found.pop(exclude_ticket, None)  # type: ignore[arg-type]
+        if not found:
             continue
-        docs = await (_cluster_docs(conn, project_id, ids) if kind == "cluster" else _ticket_docs(conn, project_id, ids))
+        docs = await (_cluster_docs(conn, project_id, found) if kind == "cluster" else _ticket_docs(conn, project_id, found))
         out += bm25_text(words, docs, df, n, avg, subject)
     return out
 
 
-async def _candidates(conn: Conn, organization_id: int, project_id: int, kind: str, rare: Sequence[str]) -> list[int]:
-    """Documents of ``kind`` holding any of the ``rare`` terms (already tokenised), best ranked first."""
+Tokens = tuple[tuple[str, ...], tuple[str, ...]]
+
+
+async def _candidates(conn: Conn, organization_id: int, project_id: int, kind: str, rare: Sequence[str]
+                      ) -> dict[int, Tokens | None]:
+    """Documents of ``kind`` holding any of the ``rare`` terms (already tokenised), best ranked first, with
+    their terms as indexed (None for a document indexed before they were stored)."""
     scope = [f"$o{organization_id}", f"$p{project_id}"]
-    rows = await search_sql.query(conn, organization_id, kind, search.tsquery_literal(scope, rare, 1), rare, CANDIDATES)
-    return [int(r["ref_id"]) for r in rows]
+    rows = await search_sql.candidates(conn, organization_id, kind, search.tsquery_literal(scope, rare, 1), rare, CANDIDATES)
+    return {int(r["ref_id"]): search.stored_tokens(r["tokens"]) for r in rows}
 
 
-async def _cluster_docs(conn: Conn, project_id: int, ids: Sequence[int]) -> list[TextDoc]:
+async def _cluster_docs(conn: Conn, project_id: int, found: dict[int, Tokens | None]) -> list[TextDoc]:
     docs = []
-    for r in await tickets_sql.clusters_by_ids(conn, project_id, ids):
-        t, b = _cluster_tokens(r)
+    for r in await tickets_sql.clusters_by_ids(conn, project_id, list(found)):
+        t, b = found.get(r["id"]) or _cluster_tokens(r)
         docs.append(TextDoc(r["id"], r["id"], t, b))
     return docs
 
 
-def _cluster_tokens(r: Any) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """A cluster document's terms as indexed (cached by cluster; dropped when re-indexed)."""
+def _cluster_tokens(r: Any) -> Tokens:
+    """A cluster document's terms from its text, when the index has none stored (cached by cluster;
+    dropped when re-indexed)."""
     key = ("c", r["id"], r["indexed_events"])
     hit = _doc_terms.get(key)
     if hit is None:
@@ -185,12 +192,12 @@ def _cluster_tokens(r: Any) -> tuple[tuple[str, ...], tuple[str, ...]]:
     return hit  # type: ignore[no-any-return]
 
 
-async def _ticket_docs(conn: Conn, project_id: int, ids: Sequence[int]) -> list[TextDoc]:
+async def _ticket_docs(conn: Conn, project_id: int, found: dict[int, Tokens | None]) -> list[TextDoc]:
     docs = []
-    for r in await tickets_sql.tickets_by_ids(conn, project_id, ids):
+    for r in await tickets_sql.tickets_by_ids(conn, project_id, list(found)):
         if r["cluster_id"] is None:
             continue
-        t, b = _tokens(("t", r["id"]), r["subject"], r["body"])
+        t, b = found.get(r["id"]) or _tokens(("t", r["id"]), r["subject"], r["body"])
         confirmed = r["match_source"] in ("confirmed", "corrected")
         docs.append(TextDoc(r["id"], r["cluster_id"], t, b, source="ticket", confirmed=confirmed,
                             label=f"ticket {r['id']}: {r['subject'][:80]}"))
