@@ -1,0 +1,53 @@
+"""The lookup's word evidence reads each candidate's terms as indexed (migration 0067) and the word
+counts as of now: the same evidence as tokenising the text again, and the same answer every time."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+
+from dedupe.text import terms
+from server.database import connect
+from server.db import search as search_sql
+from server.db import tenancy
+from server.migrate import migrate
+from server.services import search, ticket_text, tickets
+from server.services.ticket_model import TicketCreate
+
+SUBJECTS = ["Invoice PDF export prints the old address", "导出 PDF 发票失败", "Login fails after the update",
+            "Invoice shows the wrong VAT number", "Printer jams on tray 2"]
+QUERY = "the invoice PDF still prints our old address\nsince the update the export shows the old VAT number"
+
+
+async def _check(url: str) -> None:
+    conn = await connect(url)
+    try:
+        await migrate(conn)
+        org = await tenancy.ensure_organization(conn, "acme")
+        project = await tenancy.create_project(conn, "acme", "app")
+        async with conn.transaction():
+            for i, s in enumerate(SUBJECTS):
+                await tickets.create_in(conn, org, project, TicketCreate(subject=s, body=f"Customer {i}: {s.lower()}"), "en")
+        rows = await conn.fetch("SELECT title, body, tokens FROM search_documents WHERE organization_id = $1"
+                                " AND kind = 'ticket'", org)
+        assert len(rows) == len(SUBJECTS)
+        for r in rows:  # stored as the tokenizer gives them
+            assert search.stored_tokens(r["tokens"]) == (terms(r["title"]).terms, terms(r["body"]).terms)
+        stored = await ticket_text.text_evidence(conn, org, project, QUERY)
+        assert stored and stored == await ticket_text.text_evidence(conn, org, project, QUERY)
+        # documents indexed before the column existed: tokenised from their text, same evidence
+        await conn.execute("UPDATE search_documents SET tokens = NULL WHERE organization_id = $1", org)
+        assert await ticket_text.text_evidence(conn, org, project, QUERY) == stored
+        # counts are read as of now: a ticket indexed after a lookup counts in the next one at once
+        words = ["invoic", "pdf", "nothing"]
+        before, n, _ = await search_sql.term_statistics(conn, org, "ticket", project, words)
+        await tickets.create_in(conn, org, project, TicketCreate(subject="Invoice PDF is blank"), "en")
+        after, n2, _ = await search_sql.term_statistics(conn, org, "ticket", project, words)
+        assert (n2, after["invoic"], after["pdf"], after["nothing"]) == (n + 1, before["invoic"] + 1, before["pdf"] + 1, 0)
+        assert (n2, _) == await search_sql.corpus_stats(conn, org, "ticket", project)
+    finally:
+        await conn.close()
+
+
+def test_lookup_reads_indexed_terms_and_current_counts(make_database: Callable[[], str]) -> None:
+    asyncio.run(_check(make_database()))
