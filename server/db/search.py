@@ -70,16 +70,22 @@ async def query(
     )
 
 
-async def candidates(conn: Conn, organization_id: int, kind: str, tsquery: str, terms: Sequence[str], limit: int
-                     ) -> list[asyncpg.Record]:
-    """``query``'s ``limit`` best documents (same match and rank), with only their ids and stored tokens:
-    what the lookup re-scores, without the text and the matched terms it does not use."""
+async def candidates(conn: Conn, organization_id: int, kind: str, project_id: int, words: str, rank_tsquery: str,
+                     terms: Sequence[str], limit: int) -> list[asyncpg.Record]:
+    """The ``limit`` best documents of ``kind`` in the project holding ``words`` (a tsquery of words alone),
+    ranked by ``rank_tsquery`` as ``query`` ranks, with only their ids and stored tokens: what the lookup
+    re-scores, without the text and the matched terms it does not use.
+
+    The project is read from its column (``search_top_project``, migration 0069), not matched as the
+    vector's '$'-terms, whose posting lists hold every document of the project: the same rows, cheaper.
+    """
     return await conn.fetch(
         "SELECT d.ref_id, d.tokens"
-        " FROM search_top($1, $2, CAST($3 AS tsquery), CAST($3 AS tsquery), CAST($6 AS tsquery), $4, $5) top"
+        " FROM search_top_project($1, $2, $3, CAST($4 AS tsquery), CAST($5 AS tsquery), CAST($8 AS tsquery), $6, $7) top"
         " JOIN search_documents d ON d.organization_id = $1 AND d.kind = $2 AND d.ref_id = top.top_id"
         " ORDER BY top.rank DESC, d.ref_id DESC",
-        organization_id, kind, tsquery, limit, max(limit, PRE_RANKED), " | ".join(quote(t) for t in terms),
+        organization_id, kind, project_id, words, rank_tsquery, limit, max(limit, PRE_RANKED),
+        " | ".join(quote(t) for t in terms),
     )
 
 

@@ -111,7 +111,8 @@ def document_row(d: Document) -> tuple[Any, ...]:
 
 
 def tsquery_literal(filters: Sequence[str], words: Sequence[str], need: int = 1) -> str:
-    """Scope terms AND (at least ``need`` of ``words``: 1 = any, len(words) = all, 2 = any pair)."""
+    """Scope terms AND (at least ``need`` of ``words``: 1 = any, len(words) = all, 2 = any pair); the
+    words alone when there are no scope terms."""
     scope = " & ".join(quote(f) for f in filters)
     if need >= len(words):
         match = " & ".join(quote(w) for w in words)
@@ -119,7 +120,7 @@ def tsquery_literal(filters: Sequence[str], words: Sequence[str], need: int = 1)
         match = " | ".join(f"({quote(a)} & {quote(b)})" for a, b in itertools.combinations(words, 2))
     else:
         match = " | ".join(quote(w) for w in words)
-    return f"{scope} & ({match})"
+    return f"{scope} & ({match})" if scope else f"({match})"
 
 
 def _tiers(n: int) -> list[int]:

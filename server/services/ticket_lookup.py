@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import re
 
+import asyncpg
 import msgspec
 
 from dedupe import GroupingConfig, Signature, similarity
@@ -97,19 +98,22 @@ async def _line_evidence(conn: Conn, organization_id: int, project_id: int, exc_
 
 
 async def gather(conn: Conn, organization_id: int, project_id: int, text: str, *,
-                 event_cluster: int | None = None, exclude_ticket: int | None = None) -> Gathered:
-    """All evidence for ``text`` (and a crash's cluster), ranked."""
-    evidence, traces, hashes = await _collect(conn, organization_id, project_id, text, event_cluster, exclude_ticket)
+                 event_cluster: int | None = None, exclude_ticket: int | None = None,
+                 pool: asyncpg.Pool | None = None) -> Gathered:
+    """All evidence for ``text`` (and a crash's cluster), ranked. A ``pool`` (given by a lookup, which
+    writes no more than the cluster index it commits first) lets independent searches run at once."""
+    evidence, traces, hashes = await _collect(conn, organization_id, project_id, text, event_cluster, exclude_ticket,
+                                              pool)
     return Gathered(combine(evidence), traces, tuple(hashes))
 
 
 async def evidence(conn: Conn, organization_id: int, project_id: int, text: str) -> list[Evidence]:
     """The evidence for ``text`` before it is weighed (``bench/tickets_calibrate.py`` tunes on it)."""
-    return (await _collect(conn, organization_id, project_id, text, None, None))[0]
+    return (await _collect(conn, organization_id, project_id, text, None, None, None))[0]
 
 
 async def _collect(conn: Conn, organization_id: int, project_id: int, text: str, event_cluster: int | None,
-                   exclude_ticket: int | None) -> tuple[list[Evidence], tuple[FoundTrace, ...], list[str]]:
+                   exclude_ticket: int | None, pool: asyncpg.Pool | None) -> tuple[list[Evidence], tuple[FoundTrace, ...], list[str]]:
     await sync_clusters(conn, organization_id, project_id)
     evidence: list[Evidence] = []
     if event_cluster is not None:
@@ -126,7 +130,7 @@ async def _collect(conn: Conn, organization_id: int, project_id: int, text: str,
             found += await _line_evidence(conn, organization_id, project_id, trace.last.type, trace.last.value)
         evidence += found
     if text:
-        evidence += await text_evidence(conn, organization_id, project_id, text, exclude_ticket)
+        evidence += await text_evidence(conn, organization_id, project_id, text, exclude_ticket, pool)
     return evidence, traces, hashes
 
 
@@ -186,7 +190,8 @@ async def lookup(pool: Conn, organization_id: int, project_id: int, data: Lookup
     await project_in_org(pool, organization_id, project_id)
     async with pool.acquire() as conn:  # type: ignore[union-attr]
         event_cluster = await _event_cluster(conn, project_id, data.event_id.replace("-", "")) if data.event_id else None
-        got = await gather(conn, organization_id, project_id, data.text or "", event_cluster=event_cluster)
+        got = await gather(conn, organization_id, project_id, data.text or "", event_cluster=event_cluster,
+                           pool=pool)  # type: ignore[arg-type]
         if not known(got.ranked):
             return LookupOut("new", [])
         return LookupOut("known", await describe(conn, project_id, got.ranked[: data.limit], data.version))

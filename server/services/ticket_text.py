@@ -8,11 +8,13 @@ with BM25 (``dedupe.ticket_match``) using document frequencies read from the sam
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from collections import OrderedDict
 from collections.abc import Sequence
 from typing import Any
 
+import asyncpg
 import msgspec
 
 from dedupe import Signature
@@ -29,6 +31,7 @@ RARE_TERMS = 24  # tuned on SeaMonkey: the duplicate is among the candidates for
 QUERY_CHARS = 4000
 SUBJECT_CHARS = 200  # the first line of a lookup's text is the ticket's subject (its summary) when short
 STATE_EVERY = dt.timedelta(seconds=5)
+SPARE_WAIT = 0.005  # seconds a lookup waits for a second connection before searching on its own
 _decode_sig = msgspec.msgpack.Decoder(Signature)
 
 
@@ -128,12 +131,14 @@ async def frequencies(conn: Conn, organization_id: int, project_id: int, kind: s
 
 
 async def text_evidence(conn: Conn, organization_id: int, project_id: int, text: str,
-                        exclude_ticket: int | None = None) -> list[Evidence]:
+                        exclude_ticket: int | None = None, pool: asyncpg.Pool | None = None) -> list[Evidence]:
     """Word evidence from cluster documents and earlier tickets (mapped to their clusters).
 
     Candidates are the documents holding the query's rarest words (``RARE_TERMS``, by document
     frequency): a chatty ticket's common words would otherwise choose them, and its duplicate,
-    which shares the telling words, would not be among them.
+    which shares the telling words, would not be among them. Given a ``pool`` (a lookup, which
+    writes nothing), tickets are searched on a second connection while clusters are on ``conn``:
+    the two are independent, and waiting on one database query after the other was most of a lookup.
     """
     q = text[:QUERY_CHARS]
     q = f"{q}\n{zh_gloss.english(q)}"  # Chinese words also in English: crash text is English
@@ -142,23 +147,51 @@ async def text_evidence(conn: Conn, organization_id: int, project_id: int, text:
         return []
     first = next((line for line in text.splitlines() if line.strip()), "")[:SUBJECT_CHARS]
     subject = frozenset(query_terms(f"{first}\n{zh_gloss.english(first)}"))
-    out: list[Evidence] = []
-    for kind in ("cluster", "ticket"):
-        df, n, avg = await frequencies(conn, organization_id, project_id, kind, words)
-        # terms no document had go in too: the next ticket may hold them
-        rare = [w for w in words if not df.get(w)][:RARE_TERMS]
-        rare += sorted((w for w in words if df.get(w)), key=lambda w: df[w])[:RARE_TERMS]
-        # in a large index, only as many of them as match a bounded number of documents (the rarest
-        # first), so the cost of a lookup does not grow with the index
-        rare = search.retrievable(rare, df, n)
-        found = await _candidates(conn, organization_id, project_id, kind, rare)
-        if kind == "ticket":
-            found.pop(exclude_ticket, None)  # type: ignore[arg-type]
-        if not found:
-            continue
-        docs = await (_cluster_docs(conn, project_id, found) if kind == "cluster" else _ticket_docs(conn, project_id, found))
-        out += bm25_text(words, docs, df, n, avg, subject)
-    return out
+    other = await _spare(pool) if pool is not None else None
+    if other is None:
+        clusters = await _kind_evidence(conn, organization_id, project_id, "cluster", words, subject, exclude_ticket)
+        found = await _kind_evidence(conn, organization_id, project_id, "ticket", words, subject, exclude_ticket)
+        return clusters + found
+    try:
+        # both run to their end before the spare connection goes back (an error is raised after)
+        both = await asyncio.gather(
+            _kind_evidence(conn, organization_id, project_id, "cluster", words, subject, exclude_ticket),
+            _kind_evidence(other, organization_id, project_id, "ticket", words, subject, exclude_ticket),
+            return_exceptions=True)
+    finally:
+        await pool.release(other)  # type: ignore[union-attr]
+    for got in both:
+        if isinstance(got, BaseException):
+            raise got
+    return both[0] + both[1]  # type: ignore[operator]
+
+
+async def _spare(pool: asyncpg.Pool) -> asyncpg.Connection | None:
+    """A second connection if one is free at once, else None (the caller goes on with its own): a
+    lookup holding one connection must never wait for another, or a full pool would wait on itself."""
+    try:
+        return await pool.acquire(timeout=SPARE_WAIT)  # type: ignore[no-any-return]
+    except TimeoutError:
+        return None
+
+
+async def _kind_evidence(conn: Conn, organization_id: int, project_id: int, kind: str, words: Sequence[str],
+                         subject: frozenset[str], exclude_ticket: int | None) -> list[Evidence]:
+    """BM25 evidence from the documents of one ``kind`` (cluster or ticket) holding the query's rarest words."""
+    df, n, avg = await frequencies(conn, organization_id, project_id, kind, words)
+    # terms no document had go in too: the next ticket may hold them
+    rare = [w for w in words if not df.get(w)][:RARE_TERMS]
+    rare += sorted((w for w in words if df.get(w)), key=lambda w: df[w])[:RARE_TERMS]
+    # in a large index, only as many of them as match a bounded number of documents (the rarest
+    # first), so the cost of a lookup does not grow with the index
+    rare = search.retrievable(rare, df, n)
+    found = await _candidates(conn, organization_id, project_id, kind, rare)
+    if kind == "ticket":
+        found.pop(exclude_ticket, None)  # type: ignore[arg-type]
+    if not found:
+        return []
+    docs = await (_cluster_docs(conn, project_id, found) if kind == "cluster" else _ticket_docs(conn, project_id, found))
+    return bm25_text(words, docs, df, n, avg, subject)
 
 
 Tokens = tuple[tuple[str, ...], tuple[str, ...]]
@@ -169,7 +202,9 @@ async def _candidates(conn: Conn, organization_id: int, project_id: int, kind: s
     """Documents of ``kind`` holding any of the ``rare`` terms (already tokenised), best ranked first, with
     their terms as indexed (None for a document indexed before they were stored)."""
     scope = [f"$o{organization_id}", f"$p{project_id}"]
-    rows = await search_sql.candidates(conn, organization_id, kind, search.tsquery_literal(scope, rare, 1), rare, CANDIDATES)
+    # matched on the words alone (the scope from the columns), ranked as ever: scope terms and words
+    rows = await search_sql.candidates(conn, organization_id, kind, project_id, search.tsquery_literal([], rare, 1),
+                                       search.tsquery_literal(scope, rare, 1), rare, CANDIDATES)
     return {int(r["ref_id"]): search.stored_tokens(r["tokens"]) for r in rows}
 
 
