@@ -123,30 +123,29 @@ def bm25_text(
         tf = Counter(d.body)
         for t in d.title:
             tf[t] += TITLE_REPEAT
-        shaped.append((d, tf, sum(tf.values()), len(tf)))
-        held.update(t for t in q if t in tf)
+        hits = [t for t in q if t in tf]  # in query order: the sums below add in the same order as ever
+        shaped.append((d, tf, len(d.body) + TITLE_REPEAT * len(d.title), len(tf), hits))
+        held.update(hits)
     counts = {t: max(df.get(t, 0), held[t]) for t in q}
     n = max(n_docs, len(docs), *counts.values(), 1)
     weights = {t: idf(counts[t], n) for t in q}
     stress = {t: SUBJECT_REPEAT if t in subject else 1 for t in q}
-    total_terms = sum(total for _, _, total, _ in shaped)
-    spread = total_terms / max(sum(distinct for *_, distinct in shaped), 1)
+    total_terms = sum(total for _, _, total, _, _ in shaped)
+    spread = total_terms / max(sum(distinct for _, _, _, distinct, _ in shaped), 1)
     mean = avg_len * spread if avg_len > 0 else total_terms / len(shaped)
     rare = idf(1, n)
     whole = sum(weights.values()) * (K1 + 1)  # the query's score against itself, nearly
     out = []
-    for d, tf, total, _ in shaped:
-        norm = K1 * (1 - B + B * total / max(mean, 1.0))
-        score, stressed, matched = 0.0, 0.0, []
-        for t in q:
-            f = tf.get(t)
-            if f:
-                part = weights[t] * f * (K1 + 1) / (f + norm)
-                score += part
-                stressed += part * stress[t]
-                matched.append(t)
+    for d, tf, total, _, matched in shaped:
         if not matched:
             continue
+        norm = K1 * (1 - B + B * total / max(mean, 1.0))
+        score, stressed = 0.0, 0.0
+        for t in matched:
+            f = tf[t]
+            part = weights[t] * f * (K1 + 1) / (f + norm)
+            score += part
+            stressed += part * stress[t]
         # the subject orders the candidates, it does not make one surer: on the dev tickets it lifted
         # the unrelated questions (a subject names its topic) more than the right matches
         value = text_score(score, rare, score / whole)

@@ -32,6 +32,7 @@ QUERY_CHARS = 4000
 SUBJECT_CHARS = 200  # the first line of a lookup's text is the ticket's subject (its summary) when short
 STATE_EVERY = dt.timedelta(seconds=5)
 SPARE_WAIT = 0.005  # seconds a lookup waits for a second connection before searching on its own
+RELEASE_WAIT = 30.0  # seconds the spare connection's reset may take when handed back
 _decode_sig = msgspec.msgpack.Decoder(Signature)
 
 
@@ -159,7 +160,8 @@ async def text_evidence(conn: Conn, organization_id: int, project_id: int, text:
             _kind_evidence(other, organization_id, project_id, "ticket", words, subject, exclude_ticket),
             return_exceptions=True)
     finally:
-        await pool.release(other)  # type: ignore[union-attr]
+        # asyncpg would bound the release's reset by the acquire's short timeout: give it the usual time
+        await pool.release(other, timeout=RELEASE_WAIT)  # type: ignore[union-attr]
     for got in both:
         if isinstance(got, BaseException):
             raise got
