@@ -75,14 +75,13 @@ def render(request: Request[Any, Any, Any], template: str, *, status: int = 200,
         "path": request.url.path,
         "full_path": request.url.path + (f"?{request.url.query}" if request.url.query else ""),
         "flash": flash,
-        "secure_cookies": _secure(request),
     }
     values.update(context)
     html = ENV.get_template(template).render(values)
     response: Response[str] = Response(html, status_code=status, media_type="text/html; charset=utf-8")
     response.headers.update(SECURITY_HEADERS)
     if new_token:
-        response.set_cookie(CSRF_COOKIE, token, httponly=True, samesite="strict", secure=_secure(request), path="/")
+        response.set_cookie(CSRF_COOKIE, token, httponly=True, samesite="strict", secure=secure_cookies(request), path="/")
     if flash:
         response.delete_cookie(FLASH_COOKIE, path="/")
     return response
@@ -102,7 +101,8 @@ SECURITY_HEADERS = {
 }
 
 
-def _secure(request: Request[Any, Any, Any]) -> bool:
+def secure_cookies(request: Request[Any, Any, Any]) -> bool:
+    """Cookies get ``Secure`` when the service's public URL is https."""
     public = str(getattr(request.app.state, "public_url", "") or "")
     return public.startswith("https://")
 
@@ -116,7 +116,7 @@ def redirect(request: Request[Any, Any, Any], location: str, *, flash: str | Non
         "", status_code=200 if "HX-Redirect" in headers else 303, headers=headers, media_type="text/html; charset=utf-8"
     )
     if flash:  # percent-encoded: a cookie header is latin-1, and a Chinese message raised a 500 there
-        response.set_cookie(FLASH_COOKIE, quote(flash[:300]), httponly=True, samesite="lax", secure=_secure(request), path="/")
+        response.set_cookie(FLASH_COOKIE, quote(flash[:300]), httponly=True, samesite="lax", secure=secure_cookies(request), path="/")
     return response
 
 

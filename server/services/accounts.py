@@ -114,10 +114,10 @@ def normalise_email(email: str) -> str:
     return value
 
 
-async def _viewer(conn: Conn, row: Any, csrf: str) -> Viewer:
-    members = await sql.memberships_of(conn, row["user_id"] if "user_id" in row else row["id"])
+async def _viewer(conn: Conn, user_id: int, row: Any, csrf: str) -> Viewer:
+    members = await sql.memberships_of(conn, user_id)
     return Viewer(
-        user_id=int(row["user_id"] if "user_id" in row else row["id"]),
+        user_id=user_id,
         email=row["email"],
         name=row["name"],
         is_superuser=bool(row["is_superuser"]),
@@ -130,7 +130,7 @@ async def _start(conn: Conn, user: Any) -> Session:
     token = secrets.token_urlsafe(32)
     csrf = secrets.token_urlsafe(32)
     await sql.insert_session(conn, _hash(token), int(user["id"]), csrf, _now() + SESSION_LIFETIME)
-    return Session(token, await _viewer(conn, user, csrf))
+    return Session(token, await _viewer(conn, int(user["id"]), user, csrf))
 
 
 async def sign_in(conn: Conn, email: str, password: str, *, address: str) -> Session:
@@ -162,7 +162,7 @@ async def viewer_of(conn: Conn, token: str) -> Viewer | None:
         return None
     if _now() - row["last_seen_at"] > TOUCH_EVERY:
         await sql.touch_session(conn, token_hash)
-    return await _viewer(conn, row, row["csrf"])
+    return await _viewer(conn, int(row["user_id"]), row, row["csrf"])
 
 
 async def sign_out(conn: Conn, token: str) -> None:

@@ -14,7 +14,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.support import cli, run_sdk, wait_until
-from tests.web.support import Site, assert_accessible, screenshot, sign_in, signed_in_client
+from tests.web.support import Site, assert_accessible, form_token, screenshot, sign_in, signed_in_client
 
 # The crashing code lives in a module file, so the SDK sends its source lines (``python -c`` has none);
 # it is outside the working directory, so the SDK is told it is the app's own code.
@@ -187,12 +187,11 @@ def test_outsider_gets_404_and_agent_gets_403(site: Site, page: Any, shop: Shop)
     client = signed_in_client(site, site.people["agent"])
     detail = client.get(shop.page(cluster["id"]))
     assert detail.status_code == 200 and "Resolve in this release" not in detail.text  # reads yes, actions no
-    csrf = re.search(r'name="_csrf" value="([^"]+)"', detail.text)
-    assert csrf
+    csrf = form_token(detail.text)
     before = shop.cluster(cluster["id"])["status"]
-    answer = client.post(shop.page(cluster["id"]) + "/status", data={"_csrf": csrf.group(1), "action": "resolve"})
+    answer = client.post(shop.page(cluster["id"]) + "/status", data={"_csrf": csrf, "action": "resolve"})
     assert answer.status_code == 403 and "needs the engineer role" in answer.text  # the role refused it, not CSRF
-    answer = client.post(shop.page(cluster["id"]) + "/merge", data={"_csrf": csrf.group(1), "cluster_ids": "1"})
+    answer = client.post(shop.page(cluster["id"]) + "/merge", data={"_csrf": csrf, "cluster_ids": "1"})
     assert answer.status_code == 403 and "needs the engineer role" in answer.text
     assert shop.cluster(cluster["id"])["status"] == before
 
@@ -241,11 +240,10 @@ def test_ignore_until_resolve_next_and_reopen(site: Site, shop: Shop) -> None:
     cluster = _by_title(shop, "KeyError: 'SPRING'")
     client = signed_in_client(site, site.people["engineer"])
     url = shop.page(cluster["id"])
-    csrf = re.search(r'name="_csrf" value="([^"]+)"', client.get(url).text)
-    assert csrf
+    csrf = form_token(client.get(url).text)
 
     def act(**fields: str) -> str:
-        answer = client.post(url + "/status", data={"_csrf": csrf.group(1), **fields})
+        answer = client.post(url + "/status", data={"_csrf": csrf, **fields})
         assert answer.status_code == 303 and answer.headers["location"] == url
         return unescape(client.get(url).text)
 

@@ -11,7 +11,7 @@ from server.errors import Invalid, TooManyRequests, Unauthorized
 from server.services import accounts
 from web import i18n
 from web.forms import field, form_of
-from web.render import redirect, render, safe_next
+from web.render import redirect, render, safe_next, secure_cookies
 from web.session import SESSION_COOKIE, current_viewer, pool, signed_in
 
 Request_ = Request[Any, Any, Any]
@@ -23,13 +23,12 @@ TRANSLATED = [
 
 
 def _with_session(request: Request_, response: Response[Any], session: accounts.Session) -> Response[Any]:
-    public = str(getattr(request.app.state, "public_url", "") or "")
     response.set_cookie(
         SESSION_COOKIE,
         session.token,
         httponly=True,
         samesite="lax",
-        secure=public.startswith("https://"),
+        secure=secure_cookies(request),
         path="/",
         max_age=int(accounts.SESSION_LIFETIME.total_seconds()),
     )
@@ -133,7 +132,9 @@ async def set_locale(request: Request_, code: str, next: str | None = None) -> R
     if code not in i18n.LOCALES:
         raise NotFoundException()
     response = redirect(request, safe_next(next, "/"))
-    response.set_cookie(i18n.COOKIE, code, httponly=True, samesite="lax", path="/", max_age=365 * 86400)
+    response.set_cookie(
+        i18n.COOKIE, code, httponly=True, samesite="lax", secure=secure_cookies(request), path="/", max_age=365 * 86400
+    )
     return response
 
 

@@ -25,10 +25,10 @@ from web.cluster_views import (
     when,
 )
 from web.i18n import translator
-from web.ticket_labels import TICKET_STATUS
 from web.pages.org import base_url
 from web.render import locale_of, redirect, render
 from web.session import member, pool
+from web.ticket_labels import TICKET_STATUS
 
 Request_ = Request[Any, Any, Any]
 PAGE_SIZE = 25
