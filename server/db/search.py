@@ -89,6 +89,19 @@ async def candidates(conn: Conn, organization_id: int, kind: str, project_id: in
     )
 
 
+async def holding(conn: Conn, organization_id: int, kind: str, project_id: int, words: str, limit: int
+                  ) -> list[asyncpg.Record]:
+    """Documents of ``kind`` in the project holding any of ``words`` (a tsquery of the query's rarest
+    words, whose counts say they match about ``limit`` documents), newest first, unranked: ids and
+    stored tokens, as ``candidates`` returns them."""
+    return await conn.fetch(
+        "SELECT ref_id, tokens FROM search_documents"
+        " WHERE organization_id = $1 AND kind = $2 AND project_id = $3 AND terms @@ CAST($4 AS tsquery)"
+        " ORDER BY ref_id DESC LIMIT $5",
+        organization_id, kind, project_id, words, limit,
+    )
+
+
 def quote(term: str) -> str:
     """A term as a tsvector/tsquery literal lexeme."""
     return "'" + term.replace("\\", "\\\\").replace("'", "''") + "'"

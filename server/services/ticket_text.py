@@ -27,6 +27,7 @@ from server.services import search, zh_gloss
 
 SYNC_BATCH = 5000
 CANDIDATES = 100
+SURE_ROWS = 50  # documents holding the query's rarest words, candidates whatever their rank (see ``_candidates``)
 RARE_TERMS = 24  # tuned on SeaMonkey: the duplicate is among the candidates for 93% of lookups (50 and 12: 89%)
 QUERY_CHARS = 4000
 SUBJECT_CHARS = 200  # the first line of a lookup's text is the ticket's subject (its summary) when short
@@ -187,7 +188,7 @@ async def _kind_evidence(conn: Conn, organization_id: int, project_id: int, kind
     # in a large index, only as many of them as match a bounded number of documents (the rarest
     # first), so the cost of a lookup does not grow with the index
     rare = search.retrievable(rare, df, n)
-    found = await _candidates(conn, organization_id, project_id, kind, rare)
+    found = await _candidates(conn, organization_id, project_id, kind, rare, df)
     if kind == "ticket":
         found.pop(exclude_ticket, None)  # type: ignore[arg-type]
     if not found:
@@ -199,15 +200,38 @@ async def _kind_evidence(conn: Conn, organization_id: int, project_id: int, kind
 Tokens = tuple[tuple[str, ...], tuple[str, ...]]
 
 
-async def _candidates(conn: Conn, organization_id: int, project_id: int, kind: str, rare: Sequence[str]
-                      ) -> dict[int, Tokens | None]:
-    """Documents of ``kind`` holding any of the ``rare`` terms (already tokenised), best ranked first, with
-    their terms as indexed (None for a document indexed before they were stored)."""
+async def _candidates(conn: Conn, organization_id: int, project_id: int, kind: str, rare: Sequence[str],
+                      df: dict[str, int]) -> dict[int, Tokens | None]:
+    """Documents of ``kind`` holding any of the ``rare`` terms (already tokenised), with their terms as
+    indexed (None for a document indexed before they were stored).
+
+    The ``CANDIDATES`` best by ``ts_rank``, which knows no word's rarity: a short ticket's two telling
+    words ("sequoia", "15.1") lose to documents full of its common ones. So every document holding the
+    rarest words, up to ``SURE_ROWS`` by their counts, is a candidate too (on SeaMonkey three duplicates
+    were outside the ranked hundred).
+    """
     scope = [f"$o{organization_id}", f"$p{project_id}"]
     # matched on the words alone (the scope from the columns), ranked as ever: scope terms and words
     rows = await search_sql.candidates(conn, organization_id, kind, project_id, search.tsquery_literal([], rare, 1),
                                        search.tsquery_literal(scope, rare, 1), rare, CANDIDATES)
-    return {int(r["ref_id"]): search.stored_tokens(r["tokens"]) for r in rows}
+    found = {int(r["ref_id"]): search.stored_tokens(r["tokens"]) for r in rows}
+    sure = _rarest(rare, df, SURE_ROWS)
+    if sure:
+        for r in await search_sql.holding(conn, organization_id, kind, project_id, search.tsquery_literal([], sure, 1),
+                                          SURE_ROWS):
+            found.setdefault(int(r["ref_id"]), search.stored_tokens(r["tokens"]))
+    return found
+
+
+def _rarest(words: Sequence[str], df: dict[str, int], rows: int) -> list[str]:
+    """The rarest ``words`` that any document holds, as many as match at most ``rows`` documents together."""
+    out, total = [], 0
+    for w in sorted((w for w in words if df.get(w)), key=lambda w: (df[w], w)):
+        total += df[w]
+        if total > rows:
+            break
+        out.append(w)
+    return out
 
 
 async def _cluster_docs(conn: Conn, project_id: int, found: dict[int, Tokens | None]) -> list[TextDoc]:

@@ -1,0 +1,45 @@
+"""A lookup's candidates include every document holding its rarest words, however PostgreSQL's
+``ts_rank`` (which knows no word's rarity) orders them: a short ticket's two telling words must
+find the one earlier report that has them among a hundred that share only its common words."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+
+from server.database import connect
+from server.db import tenancy
+from server.services import ticket_text, tickets
+from server.services.ticket_model import TicketCreate
+
+COMMON = "The browser does not open and does not work after the update. It does not open at all."
+FILLER = " ".join(f"Paragraph {i} of a long report about menus, toolbars, bookmarks and tabs." for i in range(40))
+
+
+async def _check(url: str) -> None:
+    conn = await connect(url)
+    try:
+        from server.migrate import migrate
+
+        await migrate(conn)
+        org = await tenancy.ensure_organization(conn, "acme")
+        project = await tenancy.create_project(conn, "acme", "app")
+        ticket = await tickets.create_in(conn, org, project, TicketCreate(
+            subject="Launch fails on Sequoia", body=f"{FILLER} Since macOS Sequoia it will not start. {FILLER}"), "en")
+        target = await conn.fetchval("SELECT cluster_id FROM tickets WHERE id = $1", ticket)
+        async with conn.transaction():
+            for i in range(130):  # short documents full of the query's common words outrank it by ts_rank
+                await tickets.create_in(conn, org, project, TicketCreate(
+                    subject=f"Browser does not open {i}", body=COMMON), "en")
+        query = "Browser does not open anymore\n\nIt does not work or open since the Sequoia update."
+        found = await ticket_text.text_evidence(conn, org, project, query)
+        assert target in {e.cluster_id for e in found}
+        # and it is ranked first: the rare word is what the two share
+        ranked = sorted(found, key=lambda e: -e.strength)
+        assert ranked[0].cluster_id == target
+    finally:
+        await conn.close()
+
+
+def test_documents_with_the_rarest_words_are_candidates(make_database: Callable[[], str]) -> None:
+    asyncio.run(_check(make_database()))
