@@ -113,10 +113,15 @@ async def insert_tickets(conn: Conn, organization_id: int, project_id: int, rows
     return sorted(r["id"] for r in out)
 
 
-async def tickets_by_ids(conn: Conn, project_id: int, ids: Sequence[int]) -> list[asyncpg.Record]:
+async def tickets_by_ids(conn: Conn, project_id: int, ids: Sequence[int], recent: int = 0) -> list[asyncpg.Record]:
+    """The tickets, each with ``newer``: how many of the project's tickets were filed after it, when
+    that is fewer than ``recent`` (NULL otherwise; read from the newest ``recent`` ids by index)."""
     return await conn.fetch(
-        "SELECT t.id, COALESCE(c.merged_into, t.cluster_id) AS cluster_id, t.subject, t.body, t.match_source"
-        + _FROM + " WHERE t.project_id = $1 AND t.id = ANY($2::bigint[])", project_id, list(ids))
+        "WITH recent AS (SELECT array_agg(id ORDER BY id DESC) AS ids FROM"
+        "  (SELECT id FROM tickets WHERE project_id = $1 ORDER BY id DESC LIMIT $3) s)"
+        " SELECT t.id, COALESCE(c.merged_into, t.cluster_id) AS cluster_id, t.subject, t.body, t.match_source,"
+        " array_position(recent.ids, t.id) - 1 AS newer"
+        + _FROM + " CROSS JOIN recent WHERE t.project_id = $1 AND t.id = ANY($2::bigint[])", project_id, list(ids), recent)
 
 
 async def ticket_counts(conn: Conn, cluster_ids: Sequence[int]) -> dict[int, int]:

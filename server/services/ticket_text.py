@@ -19,7 +19,7 @@ import msgspec
 
 from dedupe import Signature
 from dedupe.text import query_terms, terms
-from dedupe.ticket_match import Evidence, TextDoc, bm25_text
+from dedupe.ticket_match import RECENT_WINDOW, Evidence, TextDoc, bm25_text
 from server.db import search as search_sql
 from server.db import tickets as tickets_sql
 from server.db.search import Conn
@@ -255,11 +255,11 @@ def _cluster_tokens(r: Any) -> Tokens:
 
 async def _ticket_docs(conn: Conn, project_id: int, found: dict[int, Tokens | None]) -> list[TextDoc]:
     docs = []
-    for r in await tickets_sql.tickets_by_ids(conn, project_id, list(found)):
+    for r in await tickets_sql.tickets_by_ids(conn, project_id, list(found), RECENT_WINDOW):
         if r["cluster_id"] is None:
             continue
         t, b = found.get(r["id"]) or _tokens(("t", r["id"]), r["subject"], r["body"])
         confirmed = r["match_source"] in ("confirmed", "corrected")
         docs.append(TextDoc(r["id"], r["cluster_id"], t, b, source="ticket", confirmed=confirmed,
-                            label=f"ticket {r['id']}: {r['subject'][:80]}"))
+                            label=f"ticket {r['id']}: {r['subject'][:80]}", newer=r["newer"]))
     return docs

@@ -88,3 +88,26 @@ def test_the_subject_orders_candidates_without_making_them_surer() -> None:
     stressed = bm25_text(query, docs, {"printer": 1, "sidebar": 1, "crash": 2}, 2, 2, subject={"sidebar"})
     assert {e.cluster_id: e.score for e in stressed} == plain  # as sure as before
     assert combine(stressed)[0].cluster_id == 20  # but the ticket's subject decides the order
+
+
+def test_a_recent_ticket_orders_first_without_being_surer() -> None:
+    old = TextDoc(1, 10, ("sidebar",), ("crash",), source="ticket", newer=250)
+    recent = TextDoc(2, 20, ("sidebar",), ("crash",), source="ticket", newer=3)
+    ancient = TextDoc(3, 30, ("sidebar",), ("crash",), source="ticket")  # beyond the window: no boost
+    got = bm25_text(["sidebar", "crash"], [old, recent, ancient], {"sidebar": 3, "crash": 3}, 10, 2)
+    assert len({e.score for e in got}) == 1  # the same words: equally sure
+    assert [r.cluster_id for r in combine(got)] == [20, 10, 30]  # but the one filed lately first
+    # a much better match filed long ago still wins
+    better = TextDoc(4, 40, ("sidebar", "printer"), ("crash",), source="ticket")
+    got = bm25_text(["sidebar", "printer", "crash"], [recent, better], {"sidebar": 2, "crash": 2, "printer": 1}, 10, 2)
+    assert combine(got)[0].cluster_id == 40
+
+
+def test_an_error_line_names_a_cluster_only_when_its_message_is_nearly_the_clusters() -> None:
+    # "ReferenceError: dataLayer is not defined" against a cluster of "rel is not defined": the same
+    # type, another message. It does not outrank the cluster the ticket's words describe.
+    near = Evidence(1, "line", 0.75)
+    words = Evidence(2, "text", 0.9, strength=19.0)
+    assert [r.cluster_id for r in combine([near, Evidence(1, "text", 0.6, strength=6.0), words])] == [2, 1]
+    same = Evidence(1, "line", 0.88)  # the message nearly the cluster's (JOIN_LINE): named first
+    assert [r.cluster_id for r in combine([same, words])] == [1, 2]

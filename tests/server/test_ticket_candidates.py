@@ -43,3 +43,29 @@ async def _check(url: str) -> None:
 
 def test_documents_with_the_rarest_words_are_candidates(make_database: Callable[[], str]) -> None:
     asyncio.run(_check(make_database()))
+
+
+async def _newer(url: str) -> None:
+    conn = await connect(url)
+    try:
+        from server.migrate import migrate
+
+        await migrate(conn)
+        org = await tenancy.ensure_organization(conn, "acme")
+        app = await tenancy.create_project(conn, "acme", "app")
+        other = await tenancy.create_project(conn, "acme", "other")
+        ids = []
+        for i in range(5):
+            ids.append(await tickets.create_in(conn, org, app, TicketCreate(subject=f"Printer jam {i}"), "en"))
+            await tickets.create_in(conn, org, other, TicketCreate(subject=f"Elsewhere {i}"), "en")  # not counted
+        from server.db import tickets as tickets_sql
+
+        got = {r["id"]: r["newer"] for r in await tickets_sql.tickets_by_ids(conn, app, ids, 3)}
+        # filed since, in this project only; none beyond the window
+        assert [got[i] for i in ids] == [None, None, 2, 1, 0]
+    finally:
+        await conn.close()
+
+
+def test_each_candidate_ticket_knows_how_many_were_filed_since(make_database: Callable[[], str]) -> None:
+    asyncio.run(_newer(make_database()))
