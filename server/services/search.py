@@ -140,11 +140,17 @@ def retrievable(words: Sequence[str], frequencies: Mapping[str, int], documents:
     at most ``RETRIEVAL_SCOPE`` documents is searched with every word, as before the bound."""
     if documents <= RETRIEVAL_SCOPE:
         return list(words)
+    return rarest(words, frequencies, RETRIEVAL_ROWS, at_least_one=True)
+
+
+def rarest(words: Sequence[str], frequencies: Mapping[str, int], rows: int, *, at_least_one: bool = False) -> list[str]:
+    """The rarest ``words``, as many as match at most ``rows`` documents between them by their counts
+    (and the rarest one whatever its count if ``at_least_one``), in the order given."""
     kept: set[str] = set()
     total = 0
     for w in sorted(words, key=lambda w: (frequencies.get(w, 0), w)):
         total += frequencies.get(w, 0)
-        if kept and total > RETRIEVAL_ROWS:
+        if total > rows and (kept or not at_least_one):
             break
         kept.add(w)
     return [w for w in words if w in kept]

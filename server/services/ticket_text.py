@@ -215,23 +215,12 @@ async def _candidates(conn: Conn, organization_id: int, project_id: int, kind: s
     rows = await search_sql.candidates(conn, organization_id, kind, project_id, search.tsquery_literal([], rare, 1),
                                        search.tsquery_literal(scope, rare, 1), rare, CANDIDATES)
     found = {int(r["ref_id"]): search.stored_tokens(r["tokens"]) for r in rows}
-    sure = _rarest(rare, df, SURE_ROWS)
+    sure = search.rarest([w for w in rare if df.get(w)], df, SURE_ROWS)  # a word no document has matches none
     if sure:
         for r in await search_sql.holding(conn, organization_id, kind, project_id, search.tsquery_literal([], sure, 1),
                                           SURE_ROWS):
             found.setdefault(int(r["ref_id"]), search.stored_tokens(r["tokens"]))
     return found
-
-
-def _rarest(words: Sequence[str], df: dict[str, int], rows: int) -> list[str]:
-    """The rarest ``words`` that any document holds, as many as match at most ``rows`` documents together."""
-    out, total = [], 0
-    for w in sorted((w for w in words if df.get(w)), key=lambda w: (df[w], w)):
-        total += df[w]
-        if total > rows:
-            break
-        out.append(w)
-    return out
 
 
 async def _cluster_docs(conn: Conn, project_id: int, found: dict[int, Tokens | None]) -> list[TextDoc]:
