@@ -9,8 +9,9 @@ Three kinds of evidence, each scored in [0, 1] by a pure function here:
   for short and long tickets and small and large projects. Earlier tickets an agent
   confirmed count more.
 A cluster's score is its best evidence, raised a little when independent kinds agree.
-Listing a cluster needs ``KNOWN``; joining a ticket to it on POST needs ``JOIN`` and a
-trace or error line (a wrong merge costs more than a missed one).
+Listing a cluster needs ``known_threshold`` of the text (less for a ticket that reports a
+failure, more for a question: ``dedupe.failure_cues``); joining a ticket to it on POST needs
+``JOIN`` and a trace or error line (a wrong merge costs more than a missed one).
 """
 
 from __future__ import annotations
@@ -23,10 +24,19 @@ from collections.abc import Collection, Iterable, Mapping, Sequence
 import msgspec
 from rapidfuzz import fuzz
 
+from dedupe.failure_cues import reports_failure
 from dedupe.model import Signature
 
 KNOWN = 0.5
-"""Best score from which the lookup answers ``known`` (tuned on the dev corpus; see bench/)."""
+"""Best score from which the lookup answers ``known`` for a crash id alone, and from which a trace names
+a cluster (tuned on the dev corpus; see bench/)."""
+KNOWN_FAILURE = 0.33
+"""... for a text that reports a failure: about 1.8 rarest-term weights of agreement list the crash. On the
+dev tickets prose R@1 0.42 -> 0.58 and R@5 0.48 -> 0.88, no unrelated ticket called known (none reports a
+failure); the lowest right first candidate scored 0.34."""
+KNOWN_OTHER = 0.6
+"""... for a text that reports none (a question, a request): the highest unrelated dev ticket scored 0.49,
+so a margin above the old single threshold (0.5) costs nothing there and guards unseen questions."""
 X_SCALE = 4.6
 """Words: ``text_score`` reaches ``KNOWN`` at about 3.2 rarest-term weights of agreement. Tuned with
 ``bench/tickets_calibrate.py`` on the dev tickets (no no-bug ticket above it) and SeaMonkey."""
@@ -240,9 +250,16 @@ def combine(evidence: Iterable[Evidence]) -> list[Ranked]:
     return out
 
 
-def known(ranked: Sequence[Ranked]) -> bool:
-    """Whether the best match is one the service stands behind (``KNOWN``, every kind on one scale)."""
-    return bool(ranked) and ranked[0].score >= KNOWN
+def known(ranked: Sequence[Ranked], threshold: float = KNOWN) -> bool:
+    """Whether the best match is one the service stands behind (every kind on one scale)."""
+    return bool(ranked) and ranked[0].score >= threshold
+
+
+def known_threshold(text: str) -> float:
+    """The score a lookup of ``text`` needs to answer ``known``: less when it reports a failure."""
+    if not text.strip():
+        return KNOWN
+    return KNOWN_FAILURE if reports_failure(text) else KNOWN_OTHER
 
 
 def join_target(ranked: Sequence[Ranked]) -> Ranked | None:

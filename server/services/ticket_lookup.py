@@ -17,7 +17,7 @@ import msgspec
 from dedupe import GroupingConfig, Signature, similarity
 from dedupe.fuzzy import THRESHOLD as EVENT_THRESHOLD
 from dedupe.text import query_terms
-from dedupe.ticket_match import Evidence, Ranked, Why, combine, known, line_score
+from dedupe.ticket_match import Evidence, Ranked, Why, combine, known, known_threshold, line_score
 from dedupe.traces import FoundTrace, find_traces, groupings
 from kb_link.resolution import ReleaseRef, fix_in
 from kb_link.versions import parse as parse_version
@@ -192,6 +192,6 @@ async def lookup(pool: Conn, organization_id: int, project_id: int, data: Lookup
         event_cluster = await _event_cluster(conn, project_id, data.event_id.replace("-", "")) if data.event_id else None
         got = await gather(conn, organization_id, project_id, data.text or "", event_cluster=event_cluster,
                            pool=pool)  # type: ignore[arg-type]
-        if not known(got.ranked):
+        if not known(got.ranked, known_threshold(data.text or "")):
             return LookupOut("new", [])
         return LookupOut("known", await describe(conn, project_id, got.ranked[: data.limit], data.version))

@@ -203,3 +203,14 @@ def test_bad_input_is_a_400_that_says_what(project: Project, path: str, body: di
 def test_unknown_event_and_ticket_are_404(project: Project) -> None:
     assert _api(project, "POST", "/lookup", json={"event_id": uuid.uuid4().hex}).status_code == 404
     assert _api(project, "GET", "/tickets/999999").status_code == 404
+
+
+def test_a_failure_in_plain_words_is_listed_where_a_question_with_them_is_not(project: Project, tmp_path: Path) -> None:
+    cluster, _ = _crash(project, tmp_path, "scarf")
+    # the customer's words share two with the crash, and a lot of other words; one of them says it fails
+    words = "We sell a new scarf in our shop and customers want to gift wrap it with a card at checkout."
+    failing = _lookup(project, text=f"Gift wrapping\n\n{words} That fails every time.")
+    assert failing["verdict"] == "known" and failing["candidates"][0]["cluster_id"] == cluster
+    # the same words in a question are a coincidence, not this crash: no weak guess
+    asking = _lookup(project, text=f"Gift wrapping\n\n{words} How do we set that up?")
+    assert asking == {"verdict": "new", "candidates": []}
