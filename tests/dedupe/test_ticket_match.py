@@ -69,7 +69,9 @@ def test_stale_counts_do_not_make_every_word_look_common() -> None:
 
 def test_cedict_gloss() -> None:
     line = "發票 发票 [fa1 piao4] /invoice/receipt or bill for purchase/"
-    assert parse_cedict_line(line) == ("发票", ("invoice", "receipt", "or", "bill", "for"))
+    assert parse_cedict_line(line) == ("发票", ("invoice", "receipt", "or", "bill"))
+    # every sense: the technical one is often last
+    assert "export" in parse_cedict_line("導出 导出 [dao3 chu1] /to derive/to induce/to export (data)/")[1]  # type: ignore[index]
     assert parse_cedict_line("# comment") is None
     assert gloss("无法下载发票", {"发票": ("invoice",), "下载": ("download",)}) == "download invoice"
 
