@@ -23,7 +23,10 @@ _EN = re.compile(
     r"|hangs?|wrong|missing|lost|disappear\w*)\b",
     re.I,
 )
-_EN_NOT = re.compile(r"\b(?:no|without|zero)\s+(?:an?\s+)?(?:errors?|crash\w*|exceptions?|problems?)\b", re.I)
+_EN_NOT = re.compile(
+    r"(?:\b(?:no|not|never|nothing|without|zero)|n'?t)(?:\s+(?:had|have|has|get|got|see|saw|seen|show\w*))?"
+    r"\s+(?:an?\s+|any\s+)?(?:errors?|crash\w*|exceptions?|fail\w*)\b",
+    re.I)
 _ZH = re.compile(r"报错|错误|失败|崩溃|无法|不能|异常|出错|坏了|打不开|不了|闪退|卡死|白屏|丢失|不见了|不显示|显示不出")
 # negations, and yes/no question forms that contain a failure word ("能不能支持" = "can you support")
 _ZH_NOT = re.compile(r"(?:没有|没|不|无)(?:报错|错误|异常|崩溃)|能不能|可不可以")
