@@ -49,16 +49,27 @@ async def project_packages(conn: Conn, project_id: int) -> frozenset[str] | None
 
 async def articles(conn: Conn, cluster_ids: Sequence[int], language: str | None = None,
                    per_cluster: int = 3) -> dict[int, list[tuple[int, str]]]:
-    """cluster -> [(article id, title)] linked by the knowledge base (archived ones left out),
-    titled in ``language`` where the article has it."""
+    """cluster -> [(article id, title)]: those the knowledge base links to it first, then those agents
+    sent as the answer to its tickets (``PUT .../tickets/{id}/cluster`` with ``article_id``), the most
+    sent first: what solved the cluster's earlier cases is what to send the next customer. Archived
+    ones left out; titled in ``language`` where the article has it."""
     if not cluster_ids or not await _has(conn, "kb_article_clusters"):
         return {}
     rows = await conn.fetch(
-        "SELECT l.cluster_id, a.id, (SELECT t.title FROM kb_translations t WHERE t.article_id = a.id"
+        "WITH m AS (SELECT id, merged_into AS cid FROM clusters WHERE merged_into = ANY($1::bigint[])"
+        "           UNION ALL SELECT id, id FROM clusters WHERE id = ANY($1::bigint[]) AND merged_into IS NULL),"
+        " answers AS (SELECT m.cid AS cluster_id, t.article_id, count(*) AS sent FROM m"
+        "             JOIN tickets t ON t.cluster_id = m.id WHERE t.article_id IS NOT NULL GROUP BY 1, 2),"
+        " found AS (SELECT cluster_id, article_id, 0 AS kind, 0::bigint AS sent FROM kb_article_clusters"
+        "           WHERE cluster_id = ANY($1::bigint[])"
+        "           UNION ALL SELECT cluster_id, article_id, 1, sent FROM answers)"
+        " SELECT DISTINCT ON (f.cluster_id, a.id) f.cluster_id, a.id, f.kind, f.sent,"
+        " (SELECT t.title FROM kb_translations t WHERE t.article_id = a.id"
         "   ORDER BY (t.language = $2) DESC, t.id LIMIT 1) AS title"
-        " FROM kb_article_clusters l JOIN kb_articles a ON a.id = l.article_id"
-        " WHERE l.cluster_id = ANY($1::bigint[]) AND a.status <> 'archived' ORDER BY l.cluster_id, a.id",
+        " FROM found f JOIN kb_articles a ON a.id = f.article_id WHERE a.status <> 'archived'"
+        " ORDER BY f.cluster_id, a.id, f.kind",
         list(cluster_ids), language or "")
+    rows = sorted(rows, key=lambda r: (r["cluster_id"], r["kind"], -r["sent"], r["id"]))
     out: dict[int, list[tuple[int, str]]] = {}
     for r in rows:
         lst = out.setdefault(r["cluster_id"], [])

@@ -155,3 +155,25 @@ def test_values_the_database_cannot_hold_are_400s(kb: tuple[Project, str]) -> No
         assert r.status_code == 400, (path, body, r.text)
     r = httpx.put(f"{api}/{made['id']}", json={"base_revision": 2**40, "body": "x"}, headers=project.auth)
     assert r.status_code == 400, r.text
+
+
+def test_an_article_sent_as_an_answer_is_offered_with_the_cluster(kb: tuple[Project, str], server: Server) -> None:
+    project, api = kb
+    made = _create(project, api, title="Printing labels on the Zebra ZD420", body="Update the driver to 5.1.")
+    tickets = f"{server.base_url}/api/0/projects/{project.id}/tickets"
+    ticket = httpx.post(tickets, json={"subject": "Zebra ZD420 label printing fails",
+                                       "body": "Printing shipping labels on our Zebra ZD420 fails with a blank label."},
+                        headers=project.auth).json()
+
+    def offered() -> list[list[int]]:
+        r = httpx.post(f"{server.base_url}/api/0/projects/{project.id}/lookup", headers=project.auth,
+                       json={"text": "Shipping labels come out blank on the Zebra ZD420, printing fails"})
+        assert r.status_code == 200, r.text
+        assert r.json()["verdict"] == "known" and r.json()["candidates"][0]["cluster_id"] == ticket["cluster_id"]
+        return [[a["id"] for a in c["articles"]] for c in r.json()["candidates"]]
+
+    assert offered()[0] == []
+    answered = httpx.put(f"{tickets}/{ticket['id']}/cluster", json={"article_id": made["id"]}, headers=project.auth)
+    assert answered.status_code == 200, answered.text
+    # what solved the earlier case is what to send the next customer
+    assert offered()[0] == [made["id"]]
