@@ -199,6 +199,14 @@ async def mark_fix_available(conn: Conn, project_id: int, release_id: int, versi
         project_id, release_id, version)
 
 
+async def released_fix(conn: Conn, cluster_id: int) -> asyncpg.Record | None:
+    """(release id, version) the cluster (after merges) is resolved in, when that release is out."""
+    return await conn.fetchrow(
+        "SELECT r.id, r.version FROM clusters c LEFT JOIN clusters m ON m.id = c.merged_into"
+        " JOIN releases r ON r.id = COALESCE(m.resolved_in_release_id, c.resolved_in_release_id)"
+        " WHERE c.id = $1 AND COALESCE(m.status, c.status) = 'resolved' AND r.released_at IS NOT NULL", cluster_id)
+
+
 async def list_org_tickets(
     conn: Conn, organization_id: int, *, project_id: int | None, cluster_id: int | None, status: str | None,
     customer: str | None, version: str | None, before_id: int | None, limit: int,

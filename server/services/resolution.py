@@ -158,6 +158,10 @@ async def change_status(
         await resolution_sql.log(
             conn, [Activity(cluster_id, project_id, actor, "status", row["status"], change.status, release, detail)]
         )
+        if release is not None:
+            from server.services.ticket_fixes import fix_already_out  # tickets read releases, not the reverse
+
+            await fix_already_out(conn, organization_id, project_id, cluster_id, now=now)
         return resolution_of(await resolution_sql.state(conn, project_id, cluster_id))
 
 

@@ -23,6 +23,7 @@ from server.db.search import Conn
 from server.db.tenancy import project_in_org
 from server.errors import Invalid, NotFound
 from server.services import cursor
+from server.services.ticket_fixes import fix_already_out
 from server.services.ticket_lookup import _config, describe, gather
 from server.services.ticket_model import (
     CandidateOut,
@@ -107,6 +108,8 @@ async def create_in(conn: asyncpg.Connection, organization_id: int, project_id: 
         raise Invalid(f"a ticket with external_ref {data.external_ref!r} exists in this project", "external_ref") from None
     await index_ticket(conn, organization_id, project_id, ticket_id, data.subject, data.body, language)
     await ticket_history.add(conn, ticket_id, source, cluster_id=cluster_id, actor=actor, at=data.created_at)
+    if source != "new":
+        await fix_already_out(conn, organization_id, project_id, cluster_id, now=dt.datetime.now(dt.UTC))
     return ticket_id
 
 

@@ -82,4 +82,20 @@ def test_fix_available_fires_once_per_ticket(make_database, tmp_path: Path) -> N
         r = httpx.patch(f"{base}/releases/", headers=project.auth, params={"version": "app@1.1.0"}, json={"released": True})
         assert r.status_code == 200, r.text
         assert asyncio.run(_outbox_rows(db)) == 2
+        # the other orders: a ticket filed after the fix is out learns it at once ...
+        late = httpx.post(f"{base}/tickets", headers=project.auth, timeout=30,
+                          json={"subject": "checkout fails (crow)", "body": tb, "customer": "crow"}).json()
+        assert late["cluster_id"] == cluster
+        assert httpx.get(f"{base}/tickets/{late['id']}", headers=project.auth).json()["status"] == "fix_available"
+        # ... and so do the tickets of a cluster resolved in a release already out
+        words = httpx.post(f"{base}/tickets", headers=project.auth,
+                           json={"subject": "Gift cards cannot be redeemed", "customer": "dune"}).json()
+        r = httpx.patch(f"{base}/clusters/{words['cluster_id']}", headers=project.auth,
+                        json={"status": "resolved", "resolved_in": "app@1.1.0"})
+        assert r.status_code == 200, r.text
+        again = httpx.get(f"{base}/tickets/{words['id']}", headers=project.auth).json()
+        assert (again["status"], again["fix_version"]) == ("fix_available", "app@1.1.0")
+        wait_until(lambda: len(got) >= 4)
+        assert sorted(b["data"]["customer"] for b in got) == ["acme", "bolt", "crow", "dune"]
+        assert asyncio.run(_outbox_rows(db)) == 4
     httpd.shutdown()
