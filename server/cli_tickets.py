@@ -1,7 +1,8 @@
 """``crashdesk import tickets ORG PROJECT FILE``: bulk import from CSV (with a header) or JSONL.
 
 Each row is matched as ``POST /tickets`` would (``server.services.ticket_import``, a
-thousand rows per transaction). A bad row is reported with its line number and skipped;
+thousand rows per transaction). A bad row (unreadable bytes or syntax: ``server.ticket_file``;
+a value the ticket checks refuse) is reported with the line it starts on and skipped;
 the rest goes on. Re-running skips rows whose ``external_ref`` is already imported, so an
 interrupted import resumes (a batch is committed whole or not at all).
 """
@@ -10,11 +11,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import csv
-import io
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -27,28 +25,10 @@ from server.errors import CrashdeskError, Invalid
 from server.services import ticket_import, tickets
 from server.services.ticket_model import TicketCreate
 from server.settings import Settings
+from server.ticket_file import read_rows
 
 FIELDS = set(TicketCreate.__struct_fields__)
 CHUNK = 1000  # rows per transaction (server.services.ticket_import)
-
-
-def read_rows(path: Path) -> Iterator[tuple[int, dict[str, Any] | str]]:
-    """(line number, row) for each record; a row that cannot be read is its error message instead."""
-    text = path.read_text(encoding="utf-8-sig")
-    if path.suffix.lower() in (".jsonl", ".json", ".ndjson") or text.lstrip().startswith("{"):
-        for n, line in enumerate(text.splitlines(), 1):
-            if not line.strip():
-                continue
-            try:
-                row = msgspec.json.decode(line)
-            except msgspec.DecodeError as exc:
-                yield n, f"not JSON: {exc}"
-                continue
-            yield n, row if isinstance(row, dict) else "not a JSON object"
-        return
-    reader = csv.DictReader(io.StringIO(text))
-    for row in reader:
-        yield reader.line_num, {k: v for k, v in row.items() if k is not None and v not in (None, "")}
 
 
 def to_ticket(row: dict[str, Any]) -> TicketCreate:

@@ -109,3 +109,54 @@ def test_large_import_reports_each_bad_line_and_resumes(project: Project, tmp_pa
     assert all(t["match"] is not None for t in traced if t["external_ref"] != "B-9")
     plain = [t for t in tickets if t["subject"].startswith("Question")]
     assert len({t["cluster_id"] for t in plain}) == len(plain) and all(t["match"] is None for t in plain)
+
+
+def test_a_byte_that_is_not_utf8_costs_only_its_row(project: Project, tmp_path: Path) -> None:
+    """An export with one Latin-1 byte (a customer's name) is imported but for that row, which says where the byte is."""
+    csv_path = tmp_path / "latin1.csv"
+    latin1 = b"L-2,Login loops back to the start page,M\xfcller GmbH"
+    csv_path.write_bytes(b"external_ref,subject,customer\nL-1,Invoice totals are wrong,acme\n" + latin1 +
+                         b"\nL-3,Export to Excel is empty,bolt\n")
+    out = _import(project, csv_path)
+    assert (out["imported"], out["bad"]) == (2, 1)
+    assert out["errors"] == [{"line": 3, "error": f"not UTF-8 (byte 0xfc at column {latin1.index(0xfc) + 1})"}]
+
+    jsonl_path = tmp_path / "latin1.jsonl"
+    rows = [json.dumps({"external_ref": f"J-{i}", "subject": f"Report {i} is slow"}).encode() for i in range(4)]
+    rows[1] = b'{"external_ref": "J-1", "subject": "Caf\xe9 menu missing"}'
+    # a raw U+2028 inside a JSON string is valid JSON and no line break: the lines after it keep their numbers
+    rows[2] = json.dumps({"external_ref": "J-2", "subject": "Line\u2028separator"}, ensure_ascii=False).encode()
+    jsonl_path.write_bytes(b"\n".join(rows) + b"\n")
+    out = _import(project, jsonl_path)
+    assert (out["imported"], out["bad"]) == (3, 1)
+    assert out["errors"] == [{"line": 2, "error": f"not UTF-8 (byte 0xe9 at column {rows[1].index(0xe9) + 1})"}]
+
+
+def test_an_over_long_field_is_its_rows_error(project: Project, tmp_path: Path) -> None:
+    """A field beyond the CSV parser's default limit (131,072 characters), even one spanning lines, is
+    refused by the ticket's own checks for its row alone; the records after it are read as they are."""
+    long_body = ("x" * 999 + "\n") * 200  # 200,000 characters on 200 lines
+    path = tmp_path / "long.csv"
+    path.write_text("external_ref,subject,body\n"
+                    "O-1,Printing labels fails,short\n"
+                    f'O-2,Pasted a whole log,"{long_body}"\n'
+                    "O-3,Barcode scanner not found,also short\n")
+    out = _import(project, path)
+    assert (out["imported"], out["bad"]) == (2, 1)
+    (error,) = out["errors"]
+    assert error["line"] == 3 and "body" in error["error"] and "100000" in error["error"]
+    refs = {t["external_ref"] for t in httpx.get(f"{project.server.base_url}/api/0/projects/{project.id}/tickets",
+                                                  headers=project.auth).json()["tickets"]}
+    assert refs == {"O-1", "O-3"}
+
+
+def test_a_record_spanning_lines_is_reported_at_its_first_line(project: Project, tmp_path: Path) -> None:
+    path = tmp_path / "multi.csv"
+    path.write_text("external_ref,subject,body,language\n"
+                    'M-1,Refund button greyed out,"Steps:\n1. open order\n2. click refund",en\n'
+                    'M-2,Shipping label blank,"Steps:\n1. print label\n2. it is blank",fr\n'
+                    "M-3,Search ignores accents,one line,\n")
+    out = _import(project, path)
+    assert (out["imported"], out["bad"]) == (2, 1)
+    (error,) = out["errors"]
+    assert error["line"] == 5 and "language" in error["error"]
