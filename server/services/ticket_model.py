@@ -7,6 +7,8 @@ from typing import Literal
 
 import msgspec
 
+from server.services.wire import Id
+
 
 class WhyOut(msgspec.Struct, frozen=True):
     kind: Literal["frame", "message", "term", "ticket", "confirmed"]
@@ -94,5 +96,5 @@ class TicketOrgPage(msgspec.Struct, frozen=True):
 class TicketClusterUpdate(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     """An agent's word on a ticket: the right cluster (same one = confirm, another = correct), or the article sent."""
 
-    cluster_id: int | None = None
-    article_id: int | None = None
+    cluster_id: Id | None = None
+    article_id: Id | None = None

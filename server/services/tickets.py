@@ -35,10 +35,12 @@ from server.services.ticket_model import (
     TicketPage,
 )
 from server.services.ticket_text import index_ticket
+from server.services.wire import reject_nul
 
 LANGUAGES = ("en", "zh")
 STATUSES = ("open", "fix_available", "closed")
 MAX_SUBJECT, MAX_BODY = 500, 100_000
+MAX_LABEL = 200  # customer, version, external_ref: names to filter and match on, not text
 _encode_sig = msgspec.msgpack.Encoder()
 
 
@@ -60,6 +62,13 @@ def validate(data: TicketCreate) -> str:
         raise Invalid(f"subject is longer than {MAX_SUBJECT} characters", "subject")
     if len(data.body) > MAX_BODY:
         raise Invalid(f"body is longer than {MAX_BODY} characters", "body")
+    for field in ("customer", "version", "external_ref"):
+        value = getattr(data, field)
+        if value is not None and len(value) > MAX_LABEL:
+            raise Invalid(f"{field} is longer than {MAX_LABEL} characters", field)
+    # PostgreSQL text refuses NUL; said here, so the answer names the field instead of quoting the database
+    for field in ("subject", "body", "customer", "version", "external_ref"):
+        reject_nul(getattr(data, field), field)
     if data.language is not None and data.language not in LANGUAGES:
         raise Invalid(f"language must be one of {', '.join(LANGUAGES)} (or left out to detect it)", "language")
     return data.language or detect_language(f"{data.subject}\n{data.body}")

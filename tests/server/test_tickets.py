@@ -200,6 +200,40 @@ def test_bad_input_is_a_400_that_says_what(project: Project, path: str, body: di
     assert field in r.text
 
 
+@pytest.mark.parametrize("field, value", [
+    ("customer", "acme\u0000gmbh"),
+    ("subject", "checkout \u0000 fails"),
+    ("external_ref", "Z-\u00001"),
+    ("customer", "c" * 201),
+    ("version", "1." * 101),
+    ("external_ref", "r" * 201),
+])
+def test_a_nul_or_an_over_long_label_is_a_400_naming_the_field(project: Project, field: str, value: str) -> None:
+    """Values PostgreSQL would refuse, or labels no one filters by, are the sender's mistake named as such,
+    not the database's words."""
+    r = _api(project, "POST", "/tickets", json={"subject": "Checkout fails", field: value})
+    assert r.status_code == 400, r.text
+    body = r.json()
+    assert set(body) == {"detail", "code"} and body["code"] == "invalid"
+    assert body["detail"].startswith(field) and "refused" not in body["detail"]
+    assert _api(project, "GET", "/tickets").json()["tickets"] == []
+    # at the limit it is a label like any other
+    ok = _api(project, "POST", "/tickets", json={"subject": "Checkout fails", "customer": "c" * 200, "version": "9" * 200,
+                                                  "external_ref": "r" * 200})
+    assert ok.status_code == 201, ok.text
+
+
+def test_a_cluster_id_beyond_64_bits_is_a_400_naming_it(project: Project) -> None:
+    ticket = _post(project, "Checkout fails", "the button does nothing")
+    for bad in (2**63, 0):
+        r = _api(project, "PUT", f"/tickets/{ticket['id']}/cluster", json={"cluster_id": bad})
+        assert r.status_code == 400, r.text
+        assert "cluster_id" in r.json()["detail"] and "refused" not in r.json()["detail"]
+    r = _api(project, "PUT", f"/tickets/{ticket['id']}/cluster", json={"article_id": 2**63})
+    assert r.status_code == 400 and "article_id" in r.json()["detail"]
+    assert _api(project, "GET", f"/tickets/{ticket['id']}").json()["cluster_id"] == ticket["cluster_id"]
+
+
 def test_unknown_event_and_ticket_are_404(project: Project) -> None:
     assert _api(project, "POST", "/lookup", json={"event_id": uuid.uuid4().hex}).status_code == 404
     assert _api(project, "GET", "/tickets/999999").status_code == 404
