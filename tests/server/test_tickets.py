@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import textwrap
+import time
 import uuid
 from pathlib import Path
 
@@ -10,7 +11,7 @@ import httpx
 import pytest
 
 from tests.conftest import Project
-from tests.support import cli, run_sdk, wait_until
+from tests.support import cli, run_sdk, running_server, wait_until
 
 APP = textwrap.dedent(
     """
@@ -50,18 +51,30 @@ def _api(project: Project, method: str, path: str, **kw: object) -> httpx.Respon
                          timeout=30, **kw)  # type: ignore[arg-type]
 
 
-def _crash(project: Project, tmp_path: Path, sku: str) -> tuple[int, str]:
-    """Send one real crash; return its cluster and the traceback Python printed for it."""
+def _send_crash(project: Project, tmp_path: Path, sku: str) -> tuple[str, str]:
+    """Send one real crash; return its event id and the traceback Python printed for it."""
     (tmp_path / "shopcart.py").write_text(APP)
     out = tmp_path / f"tb-{sku}.txt"
     (event_id,) = run_sdk(project.dsn, CRASH, str(tmp_path), sku, str(out))
+    return event_id, out.read_text()
+
+
+def _crash_event(project: Project, tmp_path: Path, sku: str) -> tuple[str, int, str]:
+    """Send one real crash and wait until it is grouped; its event id, cluster and printed traceback."""
+    event_id, tb = _send_crash(project, tmp_path, sku)
 
     def processed() -> dict | None:
         r = _api(project, "GET", f"/events/{event_id}")
         return r.json() if r.status_code == 200 and r.json()["status"] == "processed" else None
 
     event = wait_until(processed)
-    return int(event["cluster_id"]), out.read_text()
+    return event_id, int(event["cluster_id"]), tb
+
+
+def _crash(project: Project, tmp_path: Path, sku: str) -> tuple[int, str]:
+    """Send one real crash; return its cluster and the traceback Python printed for it."""
+    _, cluster, tb = _crash_event(project, tmp_path, sku)
+    return cluster, tb
 
 
 def _post(project: Project, subject: str, body: str = "", **extra: object) -> dict:
@@ -248,3 +261,68 @@ def test_a_failure_in_plain_words_is_listed_where_a_question_with_them_is_not(pr
     # the same words in a question are a coincidence, not this crash: no weak guess
     asking = _lookup(project, text=f"Gift wrapping\n\n{words} How do we set that up?")
     assert asking == {"verdict": "new", "candidates": []}
+
+
+def test_a_lookup_by_crash_and_text_puts_the_crash_first_and_keeps_the_texts_evidence(project: Project,
+                                                                                        tmp_path: Path) -> None:
+    """A customer sends the crash id from the error page and describes something else too: the crash's
+    cluster comes first (it is certain), the ticket the words match is still listed, with its reasons."""
+    event_id, cluster, _ = _crash_event(project, tmp_path, "hat")
+    vat = _post(project, "Invoice PDF shows the wrong VAT number",
+                "Since Monday every invoice PDF we download shows the VAT number of our old company address.")
+    text = "Also every invoice PDF we download shows the VAT number of our old company address"
+    found = _lookup(project, event_id=event_id, text=text)
+    assert found["verdict"] == "known"
+    first, *rest = found["candidates"]
+    assert first["cluster_id"] == cluster and first["score"] == 1.0 and first["event_count"] == 1
+    assert any(w["kind"] == "frame" and "crash itself" in w["text"] for w in first["why"])
+    listed = [c for c in rest if c["cluster_id"] == vat["cluster_id"]]
+    assert listed, found
+    assert any(w["kind"] == "ticket" for w in listed[0]["why"]) and any(w["kind"] == "term" for w in listed[0]["why"])
+    # the dashed form the SDKs print is the same crash
+    dashed = str(uuid.UUID(event_id))
+    assert _lookup(project, event_id=dashed, text=text)["candidates"][0]["cluster_id"] == cluster
+
+
+def test_a_confirmed_ticket_ranks_its_cluster_first_for_the_next_lookup(project: Project) -> None:
+    """Two look-alike tickets each started a cluster (words never join); the agent confirms the older
+    one's. A later lookup in the same words, which ranked the newer look-alike first, now lists the
+    confirmed cluster first and says an agent confirmed it."""
+    older = _post(project, "Orders export times out",
+                  "Exporting the monthly orders report times out after a minute and no file is downloaded.")
+    newer = _post(project, "Orders export times out",
+                  "Exporting the monthly orders report times out after a minute and no file is downloaded!")
+    text = "The monthly orders report export times out, no file is downloaded"
+    before = _lookup(project, text=text)
+    # without a confirmation the more recent of two equal matches comes first
+    assert [c["cluster_id"] for c in before["candidates"]][:2] == [newer["cluster_id"], older["cluster_id"]], before
+    assert not any(w["kind"] == "confirmed" for c in before["candidates"] for w in c["why"])
+    r = _api(project, "PUT", f"/tickets/{older['id']}/cluster", json={"cluster_id": older["cluster_id"]})
+    assert r.status_code == 200 and r.json()["match_source"] == "confirmed", r.text
+    after = _lookup(project, text=text)
+    top = after["candidates"][0]
+    assert after["verdict"] == "known" and top["cluster_id"] == older["cluster_id"], after
+    assert top["why"][0] == {"kind": "confirmed", "text": f"ticket {older['id']}: Orders export times out"}
+    assert top["score"] > before["candidates"][1]["score"]
+
+
+def test_a_lookup_of_a_crash_still_pending_is_a_409_to_retry(make_database, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """The customer pastes the crash id seconds after the crash, before any worker grouped it: a clear
+    409 saying to retry (after a short wait), and the retry answers once a worker has run."""
+    db = make_database()
+    (tmp_path / "idle").mkdir()
+    (tmp_path / "busy").mkdir()
+    with running_server(db, tmp_path / "idle", env={"CRASHDESK_PROCESS_EVENTS": "off"}) as idle:
+        project = Project(idle, f"org-{uuid.uuid4().hex[:8]}", "app")
+        event_id, _ = _send_crash(project, tmp_path, "hat")
+        wait_until(lambda: _api(project, "GET", f"/events/{event_id}").json().get("status") == "pending")
+        started = time.monotonic()
+        r = _api(project, "POST", "/lookup", json={"event_id": event_id, "text": "checkout fails"})
+        assert r.status_code == 409, r.text
+        assert time.monotonic() - started >= 2.5  # it waited for the worker before answering
+        assert r.json()["code"] == "conflict" and event_id in r.json()["detail"] and "retry" in r.json()["detail"]
+    with running_server(db, tmp_path / "busy") as busy:
+        project.server = busy
+        event = wait_until(lambda: (e := _api(project, "GET", f"/events/{event_id}").json())["status"] == "processed" and e)
+        found = _lookup(project, event_id=event_id)
+        assert found["candidates"][0]["cluster_id"] == event["cluster_id"]
