@@ -13,8 +13,9 @@ import asyncpg
 import httpx
 
 from tests.conftest import Project
+from tests.server.sentry_cli_support import sentry_cli
 from tests.server.test_tickets import _crash
-from tests.support import running_server, wait_until
+from tests.support import cli, running_server, wait_until
 
 
 def _receiver() -> tuple[ThreadingHTTPServer, list[dict]]:
@@ -98,4 +99,70 @@ def test_fix_available_fires_once_per_ticket(make_database, tmp_path: Path) -> N
         wait_until(lambda: len(got) >= 4)
         assert sorted(b["data"]["customer"] for b in got) == ["acme", "bolt", "crow", "dune"]
         assert asyncio.run(_outbox_rows(db)) == 4
+    httpd.shutdown()
+
+
+def _two_customers_on_a_fixed_crash(srv, tmp_path: Path, hook_port: int, make_release) -> tuple[Project, list[dict], dict]:  # type: ignore[no-untyped-def]
+    """A project with a webhook, two customers' tickets on one crash and an unrelated ticket; the crash
+    resolved in ``app@1.1.0``, which ``make_release(project)`` created and nobody released yet."""
+    project = Project(srv, f"org-{uuid.uuid4().hex[:8]}", "app")
+    base = f"{srv.base_url}/api/0/projects/{project.id}"
+    r = httpx.post(f"{srv.base_url}/api/0/webhooks", headers=project.auth,
+                   json={"url": f"http://127.0.0.1:{hook_port}/hook", "events": ["ticket.fix_available"]})
+    assert r.status_code == 201, r.text
+    cluster, tb = _crash(project, tmp_path, "sock")
+    tickets = [httpx.post(f"{base}/tickets", headers=project.auth, timeout=30,
+                          json={"subject": f"checkout fails ({who})", "body": tb, "customer": who, "version": version}).json()
+               for who, version in (("acme", "1.0.0"), ("bolt", "1.0.2"))]
+    assert all(t["cluster_id"] == cluster for t in tickets)
+    other = httpx.post(f"{base}/tickets", headers=project.auth, json={"subject": "How do I export customers?"}).json()
+    make_release(project)
+    r = httpx.patch(f"{base}/clusters/{cluster}", headers=project.auth, json={"status": "resolved", "resolved_in": "app@1.1.0"})
+    assert r.status_code == 200, r.text
+    assert all(httpx.get(f"{base}/tickets/{t['id']}", headers=project.auth).json()["status"] == "open" for t in tickets)
+    return project, tickets, other
+
+
+def _assert_told_once_each(db: str, project: Project, got: list[dict], tickets: list[dict], other: dict) -> None:
+    wait_until(lambda: len(got) >= 2)
+    assert sorted((b["data"]["customer"], b["data"]["customer_version"]) for b in got) == [("acme", "1.0.0"), ("bolt", "1.0.2")]
+    assert all(b["type"] == "ticket.fix_available" and b["data"]["upgrade_to"] == "app@1.1.0" for b in got)
+    assert sorted(b["data"]["ticket_id"] for b in got) == sorted(t["id"] for t in tickets)
+    base = f"{project.server.base_url}/api/0/projects/{project.id}"
+    for t in tickets:
+        again = httpx.get(f"{base}/tickets/{t['id']}", headers=project.auth).json()
+        assert (again["status"], again["fix_version"]) == ("fix_available", "app@1.1.0")
+    assert httpx.get(f"{base}/tickets/{other['id']}", headers=project.auth).json()["status"] == "open"
+    assert asyncio.run(_outbox_rows(db)) == 2
+
+
+def test_sentry_cli_releases_finalize_tells_each_ticket_once(make_database, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """The CI step most teams already have (``sentry-cli releases finalize``) closes the loop."""
+    db = make_database()
+    httpd, got = _receiver()
+    (tmp_path / "srv").mkdir()
+    with running_server(db, tmp_path / "srv", env={"CRASHDESK_WEBHOOK_ALLOW_PRIVATE": "1"}) as srv:
+        project, tickets, other = _two_customers_on_a_fixed_crash(
+            srv, tmp_path, httpd.server_port,
+            lambda p: sentry_cli(p, "releases", "new", "-p", "app", "app@1.1.0", cwd=tmp_path))
+        sentry_cli(project, "releases", "finalize", "app@1.1.0", cwd=tmp_path)
+        _assert_told_once_each(db, project, got, tickets, other)
+        sentry_cli(project, "releases", "finalize", "app@1.1.0", cwd=tmp_path)  # a re-run CI job
+        assert asyncio.run(_outbox_rows(db)) == 2
+    httpd.shutdown()
+
+
+def test_crashdesk_release_with_a_date_tells_each_ticket_once(make_database, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """``crashdesk release ORG PROJECT VERSION --date`` on an existing release marks it released, as finalize does."""
+    db = make_database()
+    httpd, got = _receiver()
+    (tmp_path / "srv").mkdir()
+    with running_server(db, tmp_path / "srv", env={"CRASHDESK_WEBHOOK_ALLOW_PRIVATE": "1"}) as srv:
+        project, tickets, other = _two_customers_on_a_fixed_crash(
+            srv, tmp_path, httpd.server_port, lambda p: cli(db, "release", p.org, "app", "app@1.1.0"))
+        out = cli(db, "release", project.org, "app", "app@1.1.0", "--date", "2026-11-20")
+        assert out["created"] is False and out["released_at"].startswith("2026-11-20")
+        _assert_told_once_each(db, project, got, tickets, other)
+        cli(db, "release", project.org, "app", "app@1.1.0", "--date", "2026-11-21")  # a corrected date
+        assert asyncio.run(_outbox_rows(db)) == 2
     httpd.shutdown()
