@@ -108,4 +108,4 @@ def _csv(text: str, bad: _BadBytes | None) -> Iterator[Row]:
             yield first, why
             continue
         # as csv.DictReader: columns beyond the header and empty values are left out
-        yield first, {k: v for k, v in zip(header, record) if v != ""}
+        yield first, {k: v for k, v in zip(header, record, strict=False) if v != ""}
