@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/tickets_speed.py [--clusters 100000] [--articles 10000] [--tickets 100000]
                                             [--events 1000000] [--lookups 300] [--import-rows 3000]
+                                            [--keep-db | --database URL]
 
 Fills a fresh database (bulk SQL, synthetic text with a Zipf vocabulary) with clusters
 (each with a signature, fingerprints and a search document), articles, tickets and events,
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import random
 import subprocess
@@ -146,15 +148,27 @@ def main() -> None:
     ap.add_argument("--events", type=int, default=1_000_000)
     ap.add_argument("--lookups", type=int, default=300)
     ap.add_argument("--import-rows", type=int, default=3000)
+    ap.add_argument("--keep-db", action="store_true", help="keep the filled database (its URL is printed)")
+    ap.add_argument("--database", help="time lookups against a database an earlier --keep-db run filled")
     args = ap.parse_args()
-    db, stack = fresh_database(local_postgres())
+    if args.database:
+        db, stack = args.database, contextlib.ExitStack()
+    else:
+        db, stack = fresh_database(local_postgres())
+        if args.keep_db:
+            stack.pop_all()
+            print(f"database kept: --database {db}")
     print("(shared 2-core machine with other helpers' work running: figures are indicative)")
     with stack:
         cli(db, "migrate")
-        made = json.loads(cli(db, "createproject", "speed", "app", "--create-org"))
+        if args.database:
+            made = {"project_id": asyncio.run(_project(db))}
+        else:
+            made = json.loads(cli(db, "createproject", "speed", "app", "--create-org"))
         token = json.loads(cli(db, "token", "create", "speed"))["token"]
         org_id = asyncio.run(_org(db, made["project_id"]))
-        asyncio.run(fill(db, org_id, made["project_id"], args))
+        if not args.database:
+            asyncio.run(fill(db, org_id, made["project_id"], args))
         port = free_port()
         base = f"http://127.0.0.1:{port}/api/0/projects/{made['project_id']}"
         with serve(db, port, "--no-process"):
@@ -171,18 +185,28 @@ def main() -> None:
             took.sort()
             print(f"lookup over HTTP, {len(took)} one at a time: p50 {took[len(took) // 2]:.1f} ms,"
                   f" p95 {took[int(len(took) * 0.95)]:.1f} ms, max {took[-1]:.1f} ms")
-            path = Path(stack.enter_context(_tmpdir())) / "import.csv"
-            w = Words(30000, seed=5)
-            with path.open("w") as fh:
-                fh.write("external_ref,subject,body,customer\n")
-                for i in range(args.import_rows):
-                    fh.write(f"IMP-{i},{w.text(6)},{w.text(40)},cust{i % 50}\n")
-            t0 = time.perf_counter()
-            out = subprocess.run([sys.executable, "-m", "server.cli", "import", "tickets", "speed", "app", str(path), "--json"],
-                                 env={**__import__("os").environ, "DATABASE_URL": db}, capture_output=True, text=True, check=True)
-            res = json.loads(out.stdout.strip().splitlines()[-1])
-            print(f"import: {res['imported']} tickets in {res['seconds']}s = {res['per_second']}/s"
-                  f" (whole command {time.perf_counter() - t0:.1f}s)")
+            if args.import_rows:  # 0: lookups alone (a kept database stays as filled)
+                path = Path(stack.enter_context(_tmpdir())) / "import.csv"
+                w = Words(30000, seed=5)
+                with path.open("w") as fh:
+                    fh.write("external_ref,subject,body,customer\n")
+                    for i in range(args.import_rows):
+                        fh.write(f"IMP-{i},{w.text(6)},{w.text(40)},cust{i % 50}\n")
+                t0 = time.perf_counter()
+                out = subprocess.run([sys.executable, "-m", "server.cli", "import", "tickets", "speed", "app", str(path), "--json"],
+                                     env={**__import__("os").environ, "DATABASE_URL": db}, capture_output=True, text=True, check=True)
+                res = json.loads(out.stdout.strip().splitlines()[-1])
+                print(f"import: {res['imported']} tickets in {res['seconds']}s = {res['per_second']}/s"
+                      f" (whole command {time.perf_counter() - t0:.1f}s)")
+
+
+async def _project(db: str) -> int:
+    """The project an earlier ``--keep-db`` run filled."""
+    conn = await asyncpg.connect(db)
+    try:
+        return int(await conn.fetchval("SELECT min(id) FROM projects"))
+    finally:
+        await conn.close()
 
 
 async def _org(db: str, project_id: int) -> int:
