@@ -162,15 +162,22 @@ async def mark_indexed(conn: Conn, rows: Sequence[tuple[int, int, str]]) -> None
         " ON CONFLICT (cluster_id) DO UPDATE SET events = EXCLUDED.events, extra = EXCLUDED.extra", rows)
 
 
-async def search_state(conn: Conn, project_id: int) -> tuple[int, Any, Any, int]:
-    """(cluster watermark, last sync, the database's now, the project's newest cluster) in one round trip."""
+async def search_state(conn: Conn, project_id: int) -> tuple[int, Any, Any, int, bool]:
+    """(cluster watermark, last sync, the database's now, the project's newest cluster, whether any cluster
+    was seen since the last sync) in one round trip: with none new and none seen, ``clusters_to_index``
+    has nothing to find, and most lookups need not ask it (planned afresh each time, it cost 0.8 ms).
+    The latest ``last_seen`` is read as a max (first entry of ``clusters_project_last_seen``): an
+    EXISTS against the state's column was planned as a scan of the project's clusters."""
     row = await conn.fetchrow(
         "SELECT s.cluster_watermark, s.synced_at, now() AS now,"
-        " COALESCE((SELECT max(id) FROM clusters WHERE project_id = $1), 0) AS newest"
+        " COALESCE((SELECT max(id) FROM clusters WHERE project_id = $1), 0) AS newest,"
+        " (SELECT max(last_seen) FROM clusters WHERE project_id = $1) AS latest"
         " FROM (SELECT 1) one LEFT JOIN ticket_search_state s ON s.project_id = $1", project_id)
-    if row["cluster_watermark"] is None:
-        return 0, dt.datetime.min.replace(tzinfo=dt.UTC), row["now"], int(row["newest"])
-    return int(row["cluster_watermark"]), row["synced_at"], row["now"], int(row["newest"])
+    mark, since = row["cluster_watermark"], row["synced_at"]
+    if mark is None:
+        mark, since = 0, dt.datetime.min.replace(tzinfo=dt.UTC)
+    seen = row["latest"] is not None and row["latest"] > since
+    return int(mark), since, row["now"], int(row["newest"]), seen
 
 
 async def set_search_state(conn: Conn, project_id: int, watermark: int, synced_at: Any) -> None:

@@ -81,9 +81,11 @@ def _sample_words(sample: Any) -> list[str]:
 
 async def sync_clusters(conn: Conn, organization_id: int, project_id: int) -> int:
     """Index clusters created since the last call, and rewrite those whose event count doubled."""
-    mark, since, now, newest = await tickets_sql.search_state(conn, project_id)
+    mark, since, now, newest, seen = await tickets_sql.search_state(conn, project_id)
     start, done = mark, 0
-    while True:
+    # ``clusters_to_index`` looks only at clusters after the watermark and those seen since the last sync
+    pending = newest > mark or seen
+    while pending:
         rows = await tickets_sql.clusters_to_index(conn, project_id, mark, since, SYNC_BATCH)
         if not rows:
             break

@@ -44,3 +44,36 @@ async def _check(url: str) -> None:
 
 def test_sync_moves_past_ticket_clusters_and_finds_later_crashes(make_database: Callable[[], str]) -> None:
     asyncio.run(_check(make_database()))
+
+
+async def _quiet(url: str) -> None:
+    conn = await connect(url)
+    try:
+        await migrate(conn)
+        org = await tenancy.ensure_organization(conn, "acme")
+        project = await tenancy.create_project(conn, "acme", "app")
+        crash = await clusters_sql.create_cluster(
+            conn, project, title="LedgerLockTimeout: ledger stayed locked", culprit="books.post in close_day",
+            level="error", platform="python", seen=dt.datetime.now(dt.UTC), config_id=CONFIG_ID, signature=b"")
+        assert await ticket_text.sync_clusters(conn, org, project) == 1
+        statements: list[str] = []
+        conn.add_query_logger(lambda r: statements.append(r.query))
+        # nothing new and nothing seen since: one read of the state, no look for clusters to index
+        assert await ticket_text.sync_clusters(conn, org, project) == 0
+        await asyncio.sleep(0)  # asyncpg calls its query loggers soon after, not at once
+        assert len(statements) == 1 and "ticket_search_state" in statements[0]
+        # a cluster whose event count doubled since it was indexed is seen, looked for and indexed again
+        await conn.execute("UPDATE clusters SET event_count = event_count * 2 + 2, last_seen = now() + interval '1 second'"
+                           " WHERE id = $1", crash)
+        statements.clear()
+        assert await ticket_text.sync_clusters(conn, org, project) == 1
+        await asyncio.sleep(0)
+        assert any("ARRAY(SELECT e.normalized" in s for s in statements)
+        assert await conn.fetchval("SELECT events FROM ticket_cluster_index WHERE cluster_id = $1", crash) == \
+            await conn.fetchval("SELECT event_count FROM clusters WHERE id = $1", crash)
+    finally:
+        await conn.close()
+
+
+def test_a_quiet_project_costs_a_sync_one_read(make_database: Callable[[], str]) -> None:
+    asyncio.run(_quiet(make_database()))
