@@ -30,7 +30,7 @@ from server.db.tenancy import project_in_org
 from server.errors import Conflict, Invalid, NotFound
 from server.services import search
 from server.services.ticket_model import ArticleRef, CandidateOut, LookupIn, LookupOut, WhyOut
-from server.services.ticket_text import frequencies, sync_clusters, text_evidence
+from server.services.ticket_text import at_once, frequencies, sync_clusters, text_query, word_evidence
 
 MAX_LIMIT = 20
 PENDING_WAIT = 3.0
@@ -107,19 +107,46 @@ async def gather(conn: Conn, organization_id: int, project_id: int, text: str, *
     return Gathered(combine(evidence), traces, tuple(hashes))
 
 
-async def evidence(conn: Conn, organization_id: int, project_id: int, text: str) -> list[Evidence]:
-    """The evidence for ``text`` before it is weighed (``bench/tickets_calibrate.py`` tunes on it)."""
-    return (await _collect(conn, organization_id, project_id, text, None, None, None))[0]
+async def evidence(conn: Conn, organization_id: int, project_id: int, text: str, *,
+                   pool: asyncpg.Pool | None = None) -> list[Evidence]:
+    """The evidence for ``text`` before it is weighed, in its order (``bench/tickets_calibrate.py`` tunes on it)."""
+    return (await _collect(conn, organization_id, project_id, text, None, None, pool))[0]
 
 
 async def _collect(conn: Conn, organization_id: int, project_id: int, text: str, event_cluster: int | None,
                    exclude_ticket: int | None, pool: asyncpg.Pool | None) -> tuple[list[Evidence], tuple[FoundTrace, ...], list[str]]:
+    """Evidence in a fixed order (the crash, its traces and error lines, cluster words, ticket words).
+
+    Given a ``pool``, the three (traces and error lines, cluster words, ticket words) are searched at
+    once on connections free at once (``at_once``): all are reads, independent of each other.
+    """
     await sync_clusters(conn, organization_id, project_id)
     evidence: list[Evidence] = []
     if event_cluster is not None:
         evidence.append(Evidence(event_cluster, "trace", 1.0, (Why("frame", "the crash itself is in this cluster"),)))
     traces = find_traces(text) if text else ()
+    query = text_query(text) if text else None
+    hashes: list[str] = []
+
+    async def crash(c: Conn) -> list[Evidence]:
+        found, got = await _crash_evidence(c, organization_id, project_id, traces)
+        hashes.extend(got)
+        return found
+
+    jobs = [crash] if traces else []
+    if query is not None:
+        jobs += [lambda c: word_evidence(c, organization_id, project_id, "cluster", query, exclude_ticket),
+                 lambda c: word_evidence(c, organization_id, project_id, "ticket", query, exclude_ticket)]
+    for found in await at_once(conn, pool, jobs):
+        evidence += found
+    return evidence, traces, hashes
+
+
+async def _crash_evidence(conn: Conn, organization_id: int, project_id: int, traces: tuple[FoundTrace, ...]
+                          ) -> tuple[list[Evidence], list[str]]:
+    """Evidence of the first three pasted traces and error lines, with the traces' grouping hashes."""
     config = await _config(conn, project_id) if traces else None
+    evidence: list[Evidence] = []
     hashes: list[str] = []
     for trace in traces[:3]:
         found: list[Evidence] = []
@@ -129,9 +156,7 @@ async def _collect(conn: Conn, organization_id: int, project_id: int, text: str,
         if not any(e.score >= 1.0 for e in found):
             found += await _line_evidence(conn, organization_id, project_id, trace.last.type, trace.last.value)
         evidence += found
-    if text:
-        evidence += await text_evidence(conn, organization_id, project_id, text, exclude_ticket, pool)
-    return evidence, traces, hashes
+    return evidence, hashes
 
 
 async def _event_cluster(conn: Conn, project_id: int, event_id: str) -> int:

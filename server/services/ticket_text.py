@@ -11,8 +11,8 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 from collections import OrderedDict
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any, TypeVar
 
 import asyncpg
 import msgspec
@@ -35,6 +35,7 @@ STATE_EVERY = dt.timedelta(seconds=5)
 SPARE_WAIT = 0.005  # seconds a lookup waits for a second connection before searching on its own
 RELEASE_WAIT = 30.0  # seconds the spare connection's reset may take when handed back
 _decode_sig = msgspec.msgpack.Decoder(Signature)
+T = TypeVar("T")
 
 
 class _Lru(OrderedDict):  # type: ignore[type-arg]
@@ -134,6 +135,25 @@ async def frequencies(conn: Conn, organization_id: int, project_id: int, kind: s
     return await search_sql.term_statistics(conn, organization_id, kind, project_id, words)
 
 
+class TextQuery(msgspec.Struct, frozen=True):
+    """A lookup's text as word evidence asks it: its terms (Chinese also glossed in English) and those of
+    its first line, the ticket's subject."""
+
+    words: tuple[str, ...]
+    subject: frozenset[str]
+
+
+def text_query(text: str) -> TextQuery | None:
+    """``text`` as a word query; None when it holds no words."""
+    q = text[:QUERY_CHARS]
+    q = f"{q}\n{zh_gloss.english(q)}"  # Chinese words also in English: crash text is English
+    words = query_terms(q)
+    if not words:
+        return None
+    first = next((line for line in text.splitlines() if line.strip()), "")[:SUBJECT_CHARS]
+    return TextQuery(tuple(words), frozenset(query_terms(f"{first}\n{zh_gloss.english(first)}")))
+
+
 async def text_evidence(conn: Conn, organization_id: int, project_id: int, text: str,
                         exclude_ticket: int | None = None, pool: asyncpg.Pool | None = None) -> list[Evidence]:
     """Word evidence from cluster documents and earlier tickets (mapped to their clusters).
@@ -141,34 +161,45 @@ async def text_evidence(conn: Conn, organization_id: int, project_id: int, text:
     Candidates are the documents holding the query's rarest words (``RARE_TERMS``, by document
     frequency): a chatty ticket's common words would otherwise choose them, and its duplicate,
     which shares the telling words, would not be among them. Given a ``pool`` (a lookup, which
-    writes nothing), tickets are searched on a second connection while clusters are on ``conn``:
-    the two are independent, and waiting on one database query after the other was most of a lookup.
+    writes nothing), tickets are searched on a second connection while clusters are on ``conn``
+    (``at_once``).
     """
-    q = text[:QUERY_CHARS]
-    q = f"{q}\n{zh_gloss.english(q)}"  # Chinese words also in English: crash text is English
-    words = query_terms(q)
-    if not words:
+    query = text_query(text)
+    if query is None:
         return []
-    first = next((line for line in text.splitlines() if line.strip()), "")[:SUBJECT_CHARS]
-    subject = frozenset(query_terms(f"{first}\n{zh_gloss.english(first)}"))
-    other = await _spare(pool) if pool is not None else None
-    if other is None:
-        clusters = await _kind_evidence(conn, organization_id, project_id, "cluster", words, subject, exclude_ticket)
-        found = await _kind_evidence(conn, organization_id, project_id, "ticket", words, subject, exclude_ticket)
-        return clusters + found
+    clusters, found = await at_once(conn, pool, [
+        lambda c: word_evidence(c, organization_id, project_id, "cluster", query, exclude_ticket),
+        lambda c: word_evidence(c, organization_id, project_id, "ticket", query, exclude_ticket)])
+    return clusters + found
+
+
+async def at_once(conn: Conn, pool: asyncpg.Pool | None, jobs: Sequence[Callable[[Conn], Awaitable[T]]]) -> list[T]:
+    """The results of independent reads, in order: the first job on ``conn``, each later one at the same
+    time on a connection of its own when ``pool`` has one free at once (``_spare``), the rest after the
+    first on ``conn``. Waiting on one database query after the other was most of a lookup. A spare
+    connection goes back as soon as its job is done; all jobs run to their end before an error is raised."""
+    spares: list[asyncpg.Connection] = []
+    while pool is not None and len(spares) < len(jobs) - 1 and (got := await _spare(pool)) is not None:
+        spares.append(got)
+    own = len(jobs) - len(spares)
+
+    async def on_conn() -> list[T]:
+        return [await job(conn) for job in jobs[:own]]
+
+    side = [_then_release(pool, spare, job) for spare, job in zip(spares, jobs[own:], strict=True)]  # type: ignore[arg-type]
+    done = await asyncio.gather(on_conn(), *side, return_exceptions=True)
+    for x in done:
+        if isinstance(x, BaseException):
+            raise x
+    return [*done[0], *done[1:]]  # type: ignore[misc, list-item]
+
+
+async def _then_release(pool: asyncpg.Pool, conn: asyncpg.Connection, job: Callable[[Conn], Awaitable[T]]) -> T:
     try:
-        # both run to their end before the spare connection goes back (an error is raised after)
-        both = await asyncio.gather(
-            _kind_evidence(conn, organization_id, project_id, "cluster", words, subject, exclude_ticket),
-            _kind_evidence(other, organization_id, project_id, "ticket", words, subject, exclude_ticket),
-            return_exceptions=True)
+        return await job(conn)
     finally:
         # asyncpg would bound the release's reset by the acquire's short timeout: give it the usual time
-        await pool.release(other, timeout=RELEASE_WAIT)  # type: ignore[union-attr]
-    for got in both:
-        if isinstance(got, BaseException):
-            raise got
-    return both[0] + both[1]  # type: ignore[operator]
+        await pool.release(conn, timeout=RELEASE_WAIT)
 
 
 async def _spare(pool: asyncpg.Pool) -> asyncpg.Connection | None:
@@ -180,9 +211,10 @@ async def _spare(pool: asyncpg.Pool) -> asyncpg.Connection | None:
         return None
 
 
-async def _kind_evidence(conn: Conn, organization_id: int, project_id: int, kind: str, words: Sequence[str],
-                         subject: frozenset[str], exclude_ticket: int | None) -> list[Evidence]:
+async def word_evidence(conn: Conn, organization_id: int, project_id: int, kind: str, query: TextQuery,
+                        exclude_ticket: int | None) -> list[Evidence]:
     """BM25 evidence from the documents of one ``kind`` (cluster or ticket) holding the query's rarest words."""
+    words, subject = query.words, query.subject
     df, n, avg = await frequencies(conn, organization_id, project_id, kind, words)
     # terms no document had go in too: the next ticket may hold them
     rare = [w for w in words if not df.get(w)][:RARE_TERMS]
