@@ -78,9 +78,11 @@ async def candidates(conn: Conn, organization_id: int, kind: str, project_id: in
 
     The project is read from its column (``search_top_project``, migration 0069), not matched as the
     vector's '$'-terms, whose posting lists hold every document of the project: the same rows, cheaper.
+    ``present`` says whether a cluster document's cluster is still in the project (the lookup reads
+    no more of it when its tokens are stored: one round trip fewer); always true for other kinds.
     """
     return await conn.fetch(
-        "SELECT d.ref_id, d.tokens"
+        f"SELECT d.ref_id, d.tokens, {_present(kind)} AS present"
         " FROM search_top_project($1, $2, $3, CAST($4 AS tsquery), CAST($5 AS tsquery), CAST($8 AS tsquery), $6, $7) top"
         " JOIN search_documents d ON d.organization_id = $1 AND d.kind = $2 AND d.ref_id = top.top_id"
         " ORDER BY top.rank DESC, d.ref_id DESC",
@@ -93,13 +95,19 @@ async def holding(conn: Conn, organization_id: int, kind: str, project_id: int, 
                   ) -> list[asyncpg.Record]:
     """Documents of ``kind`` in the project holding any of ``words`` (a tsquery of the query's rarest
     words, whose counts say they match about ``limit`` documents), newest first, unranked: ids and
-    stored tokens, as ``candidates`` returns them."""
+    stored tokens and ``present``, as ``candidates`` returns them."""
     return await conn.fetch(
-        "SELECT ref_id, tokens FROM search_documents"
-        " WHERE organization_id = $1 AND kind = $2 AND project_id = $3 AND terms @@ CAST($4 AS tsquery)"
-        " ORDER BY ref_id DESC LIMIT $5",
+        f"SELECT d.ref_id, d.tokens, {_present(kind)} AS present FROM search_documents d"
+        " WHERE d.organization_id = $1 AND d.kind = $2 AND d.project_id = $3 AND d.terms @@ CAST($4 AS tsquery)"
+        " ORDER BY d.ref_id DESC LIMIT $5",
         organization_id, kind, project_id, words, limit,
     )
+
+
+def _present(kind: str) -> str:
+    """Whether a document's cluster is still in the project ($3); always true for other kinds."""
+    return "EXISTS (SELECT 1 FROM clusters c WHERE c.id = d.ref_id AND c.project_id = $3)" if kind == "cluster" \
+        else "true"
 
 
 def quote(term: str) -> str:

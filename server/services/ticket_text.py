@@ -248,20 +248,30 @@ async def _candidates(conn: Conn, organization_id: int, project_id: int, kind: s
     # matched on the words alone (the scope from the columns), ranked as ever: scope terms and words
     rows = await search_sql.candidates(conn, organization_id, kind, project_id, search.tsquery_literal([], rare, 1),
                                        search.tsquery_literal(scope, rare, 1), rare, CANDIDATES)
-    found = {int(r["ref_id"]): search.stored_tokens(r["tokens"]) for r in rows}
+    # a cluster no longer in the project has no document (``_cluster_docs`` reads one without tokens)
+    found = {int(r["ref_id"]): search.stored_tokens(r["tokens"]) for r in rows if r["present"] or not r["tokens"]}
     sure = search.rarest([w for w in rare if df.get(w)], df, SURE_ROWS)  # a word no document has matches none
     if sure:
         for r in await search_sql.holding(conn, organization_id, kind, project_id, search.tsquery_literal([], sure, 1),
                                           SURE_ROWS):
-            found.setdefault(int(r["ref_id"]), search.stored_tokens(r["tokens"]))
+            if r["present"] or not r["tokens"]:
+                found.setdefault(int(r["ref_id"]), search.stored_tokens(r["tokens"]))
     return found
 
 
 async def _cluster_docs(conn: Conn, project_id: int, found: dict[int, Tokens | None]) -> list[TextDoc]:
+    """Cluster documents by id (the order they were read in by primary key); only those indexed without
+    their tokens are read from the clusters, to tokenise their text."""
+    missing = [cid for cid, tokens in found.items() if tokens is None]
+    rows = {r["id"]: r for r in await tickets_sql.clusters_by_ids(conn, project_id, missing)} if missing else {}
     docs = []
-    for r in await tickets_sql.clusters_by_ids(conn, project_id, list(found)):
-        t, b = found.get(r["id"]) or _cluster_tokens(r)
-        docs.append(TextDoc(r["id"], r["id"], t, b))
+    for cid in sorted(found):
+        tokens = found[cid]
+        if tokens is None:
+            if cid not in rows:
+                continue
+            tokens = _cluster_tokens(rows[cid])
+        docs.append(TextDoc(cid, cid, *tokens))
     return docs
 
 

@@ -15,7 +15,7 @@ from server.database import connect, create_pool
 from server.db import clusters as clusters_sql
 from server.db import tenancy
 from server.migrate import migrate
-from server.services import ticket_lookup, tickets
+from server.services import ticket_lookup, ticket_text, tickets
 from server.services.ticket_model import TicketCreate
 
 ERRORS = [("KeyError", "invoice_total missing from ledger row", "billing.ledger in post_invoice"),
@@ -65,6 +65,16 @@ async def _check(url: str) -> None:
                 for c in busy:
                     await pool.release(c)
                 await pool.close()
+        # a cluster moved out of the project keeps its document until re-indexed: no evidence from it,
+        # whether the document's tokens are stored or its text is read again
+        moved = await conn.fetchval("SELECT id FROM clusters WHERE title LIKE 'KeyError: invoice%'")
+        assert moved in {e.cluster_id for e in await ticket_text.text_evidence(conn, org, project, PROSE)}
+        other = await tenancy.create_project(conn, "acme", "other")
+        await conn.execute("UPDATE clusters SET project_id = $2 WHERE id = $1", moved, other)
+        stored = await ticket_text.text_evidence(conn, org, project, PROSE)
+        assert stored and moved not in {e.cluster_id for e in stored}
+        await conn.execute("UPDATE search_documents SET tokens = NULL WHERE kind = 'cluster'")
+        assert await ticket_text.text_evidence(conn, org, project, PROSE) == stored
     finally:
         await conn.close()
 
