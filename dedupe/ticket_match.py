@@ -66,6 +66,7 @@ RECENT_TICKETS = 50.0
 a busy project's week is a quiet one's quarter). Tuned on SeaMonkey offline (bench/tickets_calibrate.py):
 boost 0.5-0.75 over 30-50 tickets all gave R@1 0.78-0.80 against 0.74 without."""
 RECENT_WINDOW = 300  # tickets further back than this get no boost (e^-6 of it)
+WHOLE_COUNT = 4096  # above this many (query hits x body terms) a document is counted whole (the same counts)
 _CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 
 
@@ -137,15 +138,25 @@ def bm25_text(
     if not q or not docs:
         return []
     shaped = []
-    held: Counter[str] = Counter()  # counts may be older than the documents: they hold at least these
+    held: dict[str, int] = {}  # counts may be older than the documents: they hold at least these
     for d in docs:
-        tf = Counter(d.body)
-        for t in d.title:
-            tf[t] += TITLE_REPEAT
-        hits = [t for t in q if t in tf]  # in query order: the sums below add in the same order as ever
-        shaped.append((d, tf, len(d.body) + TITLE_REPEAT * len(d.title), len(tf), hits))
-        held.update(hits)
-    counts = {t: max(df.get(t, 0), held[t]) for t in q}
+        body, title = d.body, d.title
+        present = set(body)
+        present.update(title)
+        hits = [t for t in q if t in present]  # in query order: the sums below add in the same order as ever
+        # a term's frequency: its body count plus TITLE_REPEAT per title occurrence, counted for the
+        # query terms alone unless that costs more than counting the whole document once
+        tf: dict[str, int]
+        if len(hits) * len(body) > WHOLE_COUNT:
+            tf = Counter(body)
+            for t in title:
+                tf[t] += TITLE_REPEAT
+        else:
+            tf = {t: body.count(t) + TITLE_REPEAT * title.count(t) for t in hits}
+        shaped.append((d, tf, len(body) + TITLE_REPEAT * len(title), len(present), hits))
+        for t in hits:
+            held[t] = held.get(t, 0) + 1
+    counts = {t: max(df.get(t, 0), held.get(t, 0)) for t in q}
     n = max(n_docs, len(docs), *counts.values(), 1)
     weights = {t: idf(counts[t], n) for t in q}
     stress = {t: SUBJECT_REPEAT if t in subject else 1 for t in q}
@@ -154,11 +165,12 @@ def bm25_text(
     mean = avg_len * spread if avg_len > 0 else total_terms / len(shaped)
     rare = idf(1, n)
     whole = sum(weights.values()) * (K1 + 1)  # the query's score against itself, nearly
+    floor = max(mean, 1.0)
     out = []
     for d, tf, total, _, matched in shaped:
         if not matched:
             continue
-        norm = K1 * (1 - B + B * total / max(mean, 1.0))
+        norm = K1 * (1 - B + B * total / floor)
         score, stressed = 0.0, 0.0
         for t in matched:
             f = tf[t]
@@ -169,7 +181,7 @@ def bm25_text(
         # the unrelated questions (a subject names its topic) more than the right matches
         value = text_score(score, rare, score / whole)
         strength = stressed / rare * (CONFIRMED_STRENGTH if d.confirmed else 1.0) * recency(d.newer)
-        top = sorted(matched, key=lambda t: -weights[t])[:6]
+        top = sorted(matched, key=weights.__getitem__, reverse=True)[:6]  # stable: ties keep query order
         if d.source == "ticket":
             why = [Why("confirmed" if d.confirmed else "ticket", d.label)] if d.label else []
             why += [Why("term", t) for t in top]
