@@ -241,16 +241,21 @@ def combine(evidence: Iterable[Evidence]) -> list[Ranked]:
         by.setdefault(e.cluster_id, []).append(e)
     out, keys = [], {}
     for cid, items in by.items():
+        if len(items) == 1:  # most clusters: what the lines below make of one piece of evidence, sooner
+            e = items[0]
+            score = min(1.0, e.score + 0.0)
+            strength = e.strength if e.kind == "text" else 0.0
+            named = e.score if e.kind == "trace" and e.score >= KNOWN or e.kind == "line" and e.score >= JOIN_LINE else 0.0
+            keys[cid] = (-named, -strength, -score, cid)
+            out.append(Ranked(cid, round(score, 4), tuple(dict.fromkeys(e.why))[:8], (e.kind,), strength,
+                              e.score if e.kind == "trace" else 0.0, e.score if e.kind == "line" else 0.0))
+            continue
         items.sort(key=lambda e: (-e.score, -e.strength))
         best = items[0]
         kinds = tuple(dict.fromkeys(e.kind for e in items))
         others = [e.score for e in items if e.kind != best.kind]
         score = min(1.0, best.score + (AGREEMENT_BONUS * max(others) if others else 0.0))
-        why: list[Why] = []
-        for e in items:
-            for w in e.why:
-                if w not in why:
-                    why.append(w)
+        why = list(dict.fromkeys(w for e in items for w in e.why))  # each reason once, first seen first
         strength = max((e.strength for e in items if e.kind == "text"), default=0.0)
         named = max((e.score for e in items if e.kind == "trace" and e.score >= KNOWN
                      or e.kind == "line" and e.score >= JOIN_LINE), default=0.0)

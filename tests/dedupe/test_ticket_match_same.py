@@ -1,5 +1,5 @@
-"""``bm25_text`` counts only the query's terms in a document (or the whole document when that is cheaper):
-the same evidence, bit for bit, as counting every document whole (the version kept here as reference)."""
+"""``bm25_text`` and ``combine`` take shorter ways (query terms counted alone; one piece of evidence weighed
+at once): the same results, bit for bit, as the versions kept here as reference."""
 
 from __future__ import annotations
 
@@ -90,3 +90,43 @@ def test_both_ways_of_counting_are_taken() -> None:
         got = bm25_text(query, docs, {"w1": 2}, 10, 20.0, {"w2"})
         assert got == _reference(query, docs, {"w1": 2}, 10, 20.0, {"w2"}) and len(got) == 2
     assert not math.isnan(got[0].score)
+
+
+def _combine_reference(evidence: Iterable[Evidence]) -> list[tm.Ranked]:
+    """``combine`` as it was before one piece of evidence took a shorter way (05917b3)."""
+    by: dict[int, list[Evidence]] = {}
+    for e in evidence:
+        by.setdefault(e.cluster_id, []).append(e)
+    out, keys = [], {}
+    for cid, items in by.items():
+        items.sort(key=lambda e: (-e.score, -e.strength))
+        best = items[0]
+        kinds = tuple(dict.fromkeys(e.kind for e in items))
+        others = [e.score for e in items if e.kind != best.kind]
+        score = min(1.0, best.score + (tm.AGREEMENT_BONUS * max(others) if others else 0.0))
+        why: list[Why] = []
+        for e in items:
+            for w in e.why:
+                if w not in why:
+                    why.append(w)
+        strength = max((e.strength for e in items if e.kind == "text"), default=0.0)
+        named = max((e.score for e in items if e.kind == "trace" and e.score >= tm.KNOWN
+                     or e.kind == "line" and e.score >= tm.JOIN_LINE), default=0.0)
+        keys[cid] = (-named, -strength, -score, cid)
+        trace = max((e.score for e in items if e.kind == "trace"), default=0.0)
+        line = max((e.score for e in items if e.kind == "line"), default=0.0)
+        out.append(tm.Ranked(cid, round(score, 4), tuple(why[:8]), kinds, strength, trace, line))
+    out.sort(key=lambda r: keys[r.cluster_id])
+    return out
+
+
+@pytest.mark.parametrize("seed", range(200))
+def test_combine_is_the_same_as_before(seed: int) -> None:
+    rnd = random.Random(seed)
+    whys = [Why(k, f"{k} {i}") for k in ("frame", "message", "term", "ticket") for i in range(4)]
+    # scores and strengths from a small set: ties, saturated scores and repeated reasons are common
+    evidence = [Evidence(rnd.randint(1, rnd.choice([3, 30, 300])), rnd.choice(["trace", "line", "text"]),
+                         rnd.choice([0.0, 0.3, 0.5, 0.55, 0.7401, 0.85, 0.8501, 0.98, 1.0]),
+                         tuple(rnd.choice(whys) for _ in range(rnd.randint(0, 10))), rnd.choice([0.0, 1.5, 7.9168]))
+                for _ in range(rnd.randint(0, 400))]
+    assert tm.combine(list(evidence)) == _combine_reference(list(evidence))
