@@ -46,7 +46,7 @@ async def remove(conn: Conn, organization_id: int, kind: str, ref_ids: Sequence[
 
 async def query(
     conn: Conn, organization_id: int, kind: str, tsquery: str, terms: Sequence[str], limit: int,
-    rank_tsquery: str | None = None,
+    rank_tsquery: str | None = None, project_id: int | None = None,
 ) -> list[asyncpg.Record]:
     """The ``limit`` best documents matching ``tsquery`` by ``ts_rank`` against ``rank_tsquery`` (default:
     the same), with the query terms each contains.
@@ -58,15 +58,23 @@ async def query(
     vector is costly to read, and a query of common words matches thousands. ``search_top``
     (migration 0044) holds that part, so the GIN index is used however many rows match. ``matched``
     intersects ``terms`` with each winner's lexemes (one read of its vector, not one per term).
+    Given a ``project_id``, ``tsquery`` holds the words alone and the organization and project are
+    read from their columns (``search_top_project``, as ``candidates`` does): the same rows, cheaper.
     """
+    if project_id is None:
+        top = "search_top($1, $2, CAST($3 AS tsquery), CAST($6 AS tsquery), CAST($8 AS tsquery), $4, $7)"
+        scope: tuple[int, ...] = ()
+    else:
+        top = "search_top_project($1, $2, $9, CAST($3 AS tsquery), CAST($6 AS tsquery), CAST($8 AS tsquery), $4, $7)"
+        scope = (project_id,)
     return await conn.fetch(
         "SELECT d.ref_id, d.project_id, d.visibility, d.language, d.title, left(d.body, 400) AS body, top.rank,"
         " ARRAY(SELECT unnest($5::text[]) INTERSECT SELECT unnest(tsvector_to_array(d.terms))) AS matched"
-        " FROM search_top($1, $2, CAST($3 AS tsquery), CAST($6 AS tsquery), CAST($8 AS tsquery), $4, $7) top"
+        f" FROM {top} top"
         " JOIN search_documents d ON d.organization_id = $1 AND d.kind = $2 AND d.ref_id = top.top_id"
         " ORDER BY top.rank DESC, d.ref_id DESC",
         organization_id, kind, tsquery, limit, list(terms), rank_tsquery or tsquery,
-        max(limit, PRE_RANKED), " | ".join(quote(t) for t in terms),
+        max(limit, PRE_RANKED), " | ".join(quote(t) for t in terms), *scope,
     )
 
 

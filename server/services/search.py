@@ -218,6 +218,9 @@ async def search(
     wanted = max(CANDIDATES, limit)
     rows: list[Any] = []
     any_word = tsquery_literal(filters, words, 1)  # every tier ranks against the same query: one scale
+    # a project's documents are found by the project column, not by the '$'-terms in every one of them
+    # (the same rows: both are written from the same document); visibility and language stay terms
+    by_column = project_id is not None and not visibility and not language
     tiers = [(n, primary) for n in _tiers(len(primary))]
     if split:  # "any primary word" is inside "any word", the last tier
         tiers = [(n, among) for n, among in tiers if n > 1 or len(primary) == 1] + [(1, list(words))]
@@ -229,8 +232,12 @@ async def search(
                 frequencies, documents, _ = await search_sql.term_statistics(conn, organization_id, kind, project_id,
                                                                              words)
             among = retrievable(among, frequencies, documents)
-        found = await search_sql.query(conn, organization_id, kind, tsquery_literal(filters, among, need), words, wanted,
-                                       rank_tsquery=any_word)
+        if by_column:  # the words matched by the index, the organization and project read from the columns
+            found = await search_sql.query(conn, organization_id, kind, tsquery_literal([], among, need), words, wanted,
+                                           rank_tsquery=any_word, project_id=project_id)
+        else:
+            found = await search_sql.query(conn, organization_id, kind, tsquery_literal(filters, among, need), words,
+                                           wanted, rank_tsquery=any_word)
         rows += [r for r in found if r["ref_id"] not in seen]
         if len(rows) >= limit:
             break

@@ -212,8 +212,9 @@ async def lookup(pool: Conn, organization_id: int, project_id: int, data: Lookup
         raise Invalid("send text, event_id or both", "text")
     if not 1 <= data.limit <= MAX_LIMIT:
         raise Invalid(f"limit must be between 1 and {MAX_LIMIT}", "limit")
-    await project_in_org(pool, organization_id, project_id)
     async with pool.acquire() as conn:  # type: ignore[union-attr]
+        # on the lookup's own connection: through the pool it cost one more reset round trip
+        await project_in_org(conn, organization_id, project_id)
         event_cluster = await _event_cluster(conn, project_id, data.event_id.replace("-", "")) if data.event_id else None
         got = await gather(conn, organization_id, project_id, data.text or "", event_cluster=event_cluster,
                            pool=pool)  # type: ignore[arg-type]
