@@ -79,7 +79,8 @@ async def query(
 
 
 async def candidates(conn: Conn, organization_id: int, kind: str, project_id: int, words: str, rank_tsquery: str,
-                     terms: Sequence[str], limit: int) -> list[asyncpg.Record]:
+                     terms: Sequence[str], limit: int, sure: str | None = None, sure_limit: int = 0
+                     ) -> list[asyncpg.Record]:
     """The ``limit`` best documents of ``kind`` in the project holding ``words`` (a tsquery of words alone),
     ranked by ``rank_tsquery`` as ``query`` ranks, with only their ids and stored tokens: what the lookup
     re-scores, without the text and the matched terms it does not use.
@@ -88,27 +89,23 @@ async def candidates(conn: Conn, organization_id: int, kind: str, project_id: in
     vector's '$'-terms, whose posting lists hold every document of the project: the same rows, cheaper.
     ``present`` says whether a cluster document's cluster is still in the project (the lookup reads
     no more of it when its tokens are stored: one round trip fewer); always true for other kinds.
+    Given ``sure`` (a tsquery of the query's rarest words, whose counts say they match about
+    ``sure_limit`` documents), the newest ``sure_limit`` documents holding them come too, unranked and
+    marked ``sure``, in the same round trip (they are candidates whatever their rank).
     """
+    ranked = (f"SELECT false AS sure, d.ref_id, d.tokens, {_present(kind)} AS present"
+              " FROM search_top_project($1, $2, $3, CAST($4 AS tsquery), CAST($5 AS tsquery), CAST($8 AS tsquery), $6, $7)"
+              " top JOIN search_documents d ON d.organization_id = $1 AND d.kind = $2 AND d.ref_id = top.top_id"
+              " ORDER BY top.rank DESC, d.ref_id DESC")
+    args = [organization_id, kind, project_id, words, rank_tsquery, limit, max(limit, PRE_RANKED),
+            " | ".join(quote(t) for t in terms)]
+    if sure is None:
+        return await conn.fetch(ranked, *args)
     return await conn.fetch(
-        f"SELECT d.ref_id, d.tokens, {_present(kind)} AS present"
-        " FROM search_top_project($1, $2, $3, CAST($4 AS tsquery), CAST($5 AS tsquery), CAST($8 AS tsquery), $6, $7) top"
-        " JOIN search_documents d ON d.organization_id = $1 AND d.kind = $2 AND d.ref_id = top.top_id"
-        " ORDER BY top.rank DESC, d.ref_id DESC",
-        organization_id, kind, project_id, words, rank_tsquery, limit, max(limit, PRE_RANKED),
-        " | ".join(quote(t) for t in terms),
-    )
-
-
-async def holding(conn: Conn, organization_id: int, kind: str, project_id: int, words: str, limit: int
-                  ) -> list[asyncpg.Record]:
-    """Documents of ``kind`` in the project holding any of ``words`` (a tsquery of the query's rarest
-    words, whose counts say they match about ``limit`` documents), newest first, unranked: ids and
-    stored tokens and ``present``, as ``candidates`` returns them."""
-    return await conn.fetch(
-        f"SELECT d.ref_id, d.tokens, {_present(kind)} AS present FROM search_documents d"
-        " WHERE d.organization_id = $1 AND d.kind = $2 AND d.project_id = $3 AND d.terms @@ CAST($4 AS tsquery)"
-        " ORDER BY d.ref_id DESC LIMIT $5",
-        organization_id, kind, project_id, words, limit,
+        f"({ranked}) UNION ALL (SELECT true, d.ref_id, d.tokens, {_present(kind)} FROM search_documents d"
+        " WHERE d.organization_id = $1 AND d.kind = $2 AND d.project_id = $3 AND d.terms @@ CAST($9 AS tsquery)"
+        " ORDER BY d.ref_id DESC LIMIT $10)",
+        *args, sure, sure_limit,
     )
 
 

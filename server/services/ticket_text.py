@@ -245,17 +245,17 @@ async def _candidates(conn: Conn, organization_id: int, project_id: int, kind: s
     were outside the ranked hundred).
     """
     scope = [f"$o{organization_id}", f"$p{project_id}"]
-    # matched on the words alone (the scope from the columns), ranked as ever: scope terms and words
-    rows = await search_sql.candidates(conn, organization_id, kind, project_id, search.tsquery_literal([], rare, 1),
-                                       search.tsquery_literal(scope, rare, 1), rare, CANDIDATES)
-    # a cluster no longer in the project has no document (``_cluster_docs`` reads one without tokens)
-    found = {int(r["ref_id"]): search.stored_tokens(r["tokens"]) for r in rows if r["present"] or not r["tokens"]}
     sure = search.rarest([w for w in rare if df.get(w)], df, SURE_ROWS)  # a word no document has matches none
-    if sure:
-        for r in await search_sql.holding(conn, organization_id, kind, project_id, search.tsquery_literal([], sure, 1),
-                                          SURE_ROWS):
-            if r["present"] or not r["tokens"]:
-                found.setdefault(int(r["ref_id"]), search.stored_tokens(r["tokens"]))
+    # matched on the words alone (the scope from the columns), ranked as ever: scope terms and words; the
+    # documents holding the rarest words in the same round trip
+    rows = await search_sql.candidates(conn, organization_id, kind, project_id, search.tsquery_literal([], rare, 1),
+                                       search.tsquery_literal(scope, rare, 1), rare, CANDIDATES,
+                                       search.tsquery_literal([], sure, 1) if sure else None, SURE_ROWS)
+    found: dict[int, Tokens | None] = {}
+    for r in [r for r in rows if not r["sure"]] + [r for r in rows if r["sure"]]:  # the ranked ones first
+        # a cluster no longer in the project has no document (``_cluster_docs`` reads one without tokens)
+        if r["present"] or not r["tokens"]:
+            found.setdefault(int(r["ref_id"]), search.stored_tokens(r["tokens"]))
     return found
 
 

@@ -8,8 +8,9 @@ import asyncio
 from collections.abc import Callable
 
 from server.database import connect
+from server.db import search as search_sql
 from server.db import tenancy
-from server.services import ticket_text, tickets
+from server.services import search, ticket_text, tickets
 from server.services.ticket_model import TicketCreate
 
 COMMON = "The browser does not open and does not work after the update. It does not open at all."
@@ -37,6 +38,20 @@ async def _check(url: str) -> None:
         # and it is ranked first: the rare word is what the two share
         ranked = sorted(found, key=lambda e: -e.strength)
         assert ranked[0].cluster_id == target
+        # the documents holding the rarest words come in the candidates' round trip: the ranked rows and
+        # those of the query that read them on their own, each once
+        words = ["sequoia", "browser", "open"]
+        scoped = search.tsquery_literal([f"$o{org}", f"$p{project}"], words, 1)
+        ranked_only = await search_sql.candidates(conn, org, "ticket", project, search.tsquery_literal([], words, 1),
+                                                  scoped, words, 100)
+        both = await search_sql.candidates(conn, org, "ticket", project, search.tsquery_literal([], words, 1), scoped,
+                                           words, 100, search.tsquery_literal([], ["sequoia"], 1), 50)
+        alone = await conn.fetch("SELECT ref_id, tokens FROM search_documents WHERE organization_id = $1 AND kind = 'ticket'"
+                                 " AND project_id = $2 AND terms @@ CAST($3 AS tsquery) ORDER BY ref_id DESC LIMIT 50",
+                                 org, project, search.tsquery_literal([], ["sequoia"], 1))
+        assert len(ranked_only) == 100 and len(alone) == 1
+        assert [(r["ref_id"], r["tokens"]) for r in both if not r["sure"]] == [(r["ref_id"], r["tokens"]) for r in ranked_only]
+        assert [(r["ref_id"], r["tokens"]) for r in both if r["sure"]] == [tuple(r) for r in alone]
     finally:
         await conn.close()
 
