@@ -76,3 +76,17 @@ async def articles(conn: Conn, cluster_ids: Sequence[int], language: str | None 
         if len(lst) < per_cluster and r["title"] is not None:
             lst.append((r["id"], r["title"]))
     return out
+
+
+async def candidate_facts(conn: Conn, project_id: int, cluster_ids: Sequence[int]) -> list[asyncpg.Record] | None:
+    """What a lookup shows of each of the project's ``cluster_ids`` but its articles, in one round trip: the
+    cluster's columns, its tickets as ``tickets.ticket_counts`` counts them and the release it was resolved
+    in (``fixed_in``). None when the releases part is not installed: the caller reads each on its own."""
+    if not await _has(conn, "clusters", "resolved_in_release_id"):
+        return None
+    return await conn.fetch(
+        "SELECT c.id, c.title, c.status, c.regressed_in_release, c.event_count, r.version, r.id AS release_id,"
+        " (SELECT count(*) FROM tickets t WHERE t.cluster_id = c.id AND c.merged_into IS NULL)"
+        " + (SELECT count(*) FROM clusters m JOIN tickets t ON t.cluster_id = m.id WHERE m.merged_into = c.id) AS tickets"
+        " FROM clusters c LEFT JOIN releases r ON r.id = c.resolved_in_release_id"
+        " WHERE c.project_id = $1 AND c.id = ANY($2::bigint[])", project_id, list(cluster_ids))

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+from typing import Any
 
 import asyncpg
 import msgspec
@@ -184,10 +185,7 @@ async def _event_cluster(conn: Conn, project_id: int, event_id: str) -> int:
 async def describe(conn: Conn, project_id: int, ranked: list[Ranked], version: str | None) -> list[CandidateOut]:
     """Candidates as the API shows them, in ``ranked`` order."""
     ids = [r.cluster_id for r in ranked]
-    rows = {r["id"]: r for r in await tickets_sql.clusters_by_ids(conn, project_id, ids)}
-    counts = await tickets_sql.ticket_counts(conn, ids)
-    fixed = await ticket_facts.fixed_in(conn, ids)
-    arts = await ticket_facts.articles(conn, ids)
+    rows, counts, fixed, arts = await _facts(conn, project_id, ids)
     packages = await ticket_facts.project_packages(conn, project_id) if version and fixed else None
     out = []
     for r in ranked:
@@ -205,6 +203,26 @@ async def describe(conn: Conn, project_id: int, ranked: list[Ranked], version: s
             event_count=int(row["event_count"]), ticket_count=counts.get(r.cluster_id, 0), title=row["title"],
         ))
     return out
+
+
+Facts = tuple[dict[int, Any], dict[int, int], dict[int, tuple[str, int]], dict[int, list[tuple[int, str]]]]
+
+
+async def _facts(conn: Conn, project_id: int, ids: list[int]) -> Facts:
+    """(cluster rows, ticket counts, fixed in, articles) of the clusters ``describe`` shows: the first three
+    read at once (``ticket_facts.candidate_facts``: four round trips were a tenth of a lookup), else apart."""
+    found = await ticket_facts.candidate_facts(conn, project_id, ids)
+    if found is None:
+        return await _facts_apart(conn, project_id, ids)
+    fixed = {r["id"]: (r["version"], r["release_id"]) for r in found if r["release_id"] is not None}
+    return ({r["id"]: r for r in found}, {r["id"]: int(r["tickets"]) for r in found}, fixed,
+            await ticket_facts.articles(conn, ids))
+
+
+async def _facts_apart(conn: Conn, project_id: int, ids: list[int]) -> Facts:
+    rows = {r["id"]: r for r in await tickets_sql.clusters_by_ids(conn, project_id, ids)}
+    return (rows, await tickets_sql.ticket_counts(conn, ids), await ticket_facts.fixed_in(conn, ids),
+            await ticket_facts.articles(conn, ids))
 
 
 async def lookup(pool: Conn, organization_id: int, project_id: int, data: LookupIn) -> LookupOut:
