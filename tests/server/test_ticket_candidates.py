@@ -7,24 +7,18 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 
-from server.database import connect
 from server.db import search as search_sql
 from server.db import tenancy
 from server.services import search, ticket_text, tickets
 from server.services.ticket_model import TicketCreate
+from tests.server.ticket_db import acme_app
 
 COMMON = "The browser does not open and does not work after the update. It does not open at all."
 FILLER = " ".join(f"Paragraph {i} of a long report about menus, toolbars, bookmarks and tabs." for i in range(40))
 
 
 async def _check(url: str) -> None:
-    conn = await connect(url)
-    try:
-        from server.migrate import migrate
-
-        await migrate(conn)
-        org = await tenancy.ensure_organization(conn, "acme")
-        project = await tenancy.create_project(conn, "acme", "app")
+    async with acme_app(url) as (conn, org, project):
         ticket = await tickets.create_in(conn, org, project, TicketCreate(
             subject="Launch fails on Sequoia", body=f"{FILLER} Since macOS Sequoia it will not start. {FILLER}"), "en")
         target = await conn.fetchval("SELECT cluster_id FROM tickets WHERE id = $1", ticket)
@@ -52,8 +46,6 @@ async def _check(url: str) -> None:
         assert len(ranked_only) == 100 and len(alone) == 1
         assert [(r["ref_id"], r["tokens"]) for r in both if not r["sure"]] == [(r["ref_id"], r["tokens"]) for r in ranked_only]
         assert [(r["ref_id"], r["tokens"]) for r in both if r["sure"]] == [tuple(r) for r in alone]
-    finally:
-        await conn.close()
 
 
 def test_documents_with_the_rarest_words_are_candidates(make_database: Callable[[], str]) -> None:
@@ -61,13 +53,7 @@ def test_documents_with_the_rarest_words_are_candidates(make_database: Callable[
 
 
 async def _newer(url: str) -> None:
-    conn = await connect(url)
-    try:
-        from server.migrate import migrate
-
-        await migrate(conn)
-        org = await tenancy.ensure_organization(conn, "acme")
-        app = await tenancy.create_project(conn, "acme", "app")
+    async with acme_app(url) as (conn, org, app):
         other = await tenancy.create_project(conn, "acme", "other")
         ids = []
         for i in range(5):
@@ -78,8 +64,6 @@ async def _newer(url: str) -> None:
         got = {r["id"]: r["newer"] for r in await tickets_sql.tickets_by_ids(conn, app, ids, 3)}
         # filed since, in this project only; none beyond the window
         assert [got[i] for i in ids] == [None, None, 2, 1, 0]
-    finally:
-        await conn.close()
 
 
 def test_each_candidate_ticket_knows_how_many_were_filed_since(make_database: Callable[[], str]) -> None:

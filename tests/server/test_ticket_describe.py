@@ -9,20 +9,15 @@ import datetime as dt
 from collections.abc import Callable
 
 from dedupe import CONFIG_ID
-from server.database import connect
 from server.db import clusters as clusters_sql
 from server.db import tenancy
-from server.migrate import migrate
 from server.services import ticket_lookup, tickets
 from server.services.ticket_model import TicketCreate
+from tests.server.ticket_db import acme_app
 
 
 async def _check(url: str) -> None:
-    conn = await connect(url)
-    try:
-        await migrate(conn)
-        org = await tenancy.ensure_organization(conn, "acme")
-        project = await tenancy.create_project(conn, "acme", "app")
+    async with acme_app(url) as (conn, org, project):
         other = await tenancy.create_project(conn, "acme", "other")
         made = [await clusters_sql.create_cluster(conn, p, title=f"Error {i}", culprit=None, level="error",
                                                   platform="python", seen=dt.datetime.now(dt.UTC), config_id=CONFIG_ID,
@@ -66,8 +61,6 @@ async def _check(url: str) -> None:
         assert {k: fixed.get(k) for k in rows} == {k: fixed2.get(k) for k in rows} and fixed[a] == ("2.4.1", release)
         assert {k: arts.get(k, []) for k in rows} == {k: arts2.get(k, []) for k in rows}
         assert [t for _, t in arts[a]] == ["Fix", "Second", "Third"]
-    finally:
-        await conn.close()
 
 
 def test_candidate_facts_in_one_read_are_those_read_apart(make_database: Callable[[], str]) -> None:

@@ -11,12 +11,12 @@ from collections.abc import Callable
 import msgspec
 
 from dedupe import CONFIG_ID, Signature
-from server.database import connect, create_pool
+from server.database import create_pool
 from server.db import clusters as clusters_sql
 from server.db import tenancy
-from server.migrate import migrate
 from server.services import ticket_lookup, ticket_text, tickets
 from server.services.ticket_model import TicketCreate
+from tests.server.ticket_db import acme_app
 
 ERRORS = [("KeyError", "invoice_total missing from ledger row", "billing.ledger in post_invoice"),
           ("TimeoutError", "payment gateway did not answer", "shop.pay in charge"),
@@ -31,11 +31,7 @@ PROSE = "the invoice total is missing and the ledger will not post"
 
 
 async def _check(url: str) -> None:
-    conn = await connect(url)
-    try:
-        await migrate(conn)
-        org = await tenancy.ensure_organization(conn, "acme")
-        project = await tenancy.create_project(conn, "acme", "app")
+    async with acme_app(url) as (conn, org, project):
         enc = msgspec.msgpack.Encoder()
         for etype, message, culprit in ERRORS:
             sig = Signature(types=(etype,), message=message, frames=(culprit.split(" in ")[1],), platform="python")
@@ -75,8 +71,6 @@ async def _check(url: str) -> None:
         assert stored and moved not in {e.cluster_id for e in stored}
         await conn.execute("UPDATE search_documents SET tokens = NULL WHERE kind = 'cluster'")
         assert await ticket_text.text_evidence(conn, org, project, PROSE) == stored
-    finally:
-        await conn.close()
 
 
 def test_searches_at_once_give_the_evidence_of_one_after_the_other(make_database: Callable[[], str]) -> None:

@@ -8,21 +8,15 @@ import datetime as dt
 from collections.abc import Callable
 
 from dedupe import CONFIG_ID
-from server.database import connect
 from server.db import clusters as clusters_sql
-from server.db import tenancy
 from server.db import tickets as tickets_sql
-from server.migrate import migrate
 from server.services import ticket_text, tickets
 from server.services.ticket_model import TicketCreate
+from tests.server.ticket_db import acme_app
 
 
 async def _check(url: str) -> None:
-    conn = await connect(url)
-    try:
-        await migrate(conn)
-        org = await tenancy.ensure_organization(conn, "acme")
-        project = await tenancy.create_project(conn, "acme", "app")
+    async with acme_app(url) as (conn, org, project):
         async with conn.transaction():
             ids = [await tickets.create_in(conn, org, project, TicketCreate(subject=f"Question {i} about invoices"), "en")
                    for i in range(3)]
@@ -38,8 +32,6 @@ async def _check(url: str) -> None:
         assert (await tickets_sql.search_state(conn, project))[0] == crash
         found = await ticket_text.text_evidence(conn, org, project, "the payment gateway did not answer")
         assert crash in {e.cluster_id for e in found}
-    finally:
-        await conn.close()
 
 
 def test_sync_moves_past_ticket_clusters_and_finds_later_crashes(make_database: Callable[[], str]) -> None:
@@ -47,11 +39,7 @@ def test_sync_moves_past_ticket_clusters_and_finds_later_crashes(make_database: 
 
 
 async def _quiet(url: str) -> None:
-    conn = await connect(url)
-    try:
-        await migrate(conn)
-        org = await tenancy.ensure_organization(conn, "acme")
-        project = await tenancy.create_project(conn, "acme", "app")
+    async with acme_app(url) as (conn, org, project):
         crash = await clusters_sql.create_cluster(
             conn, project, title="LedgerLockTimeout: ledger stayed locked", culprit="books.post in close_day",
             level="error", platform="python", seen=dt.datetime.now(dt.UTC), config_id=CONFIG_ID, signature=b"")
@@ -71,8 +59,6 @@ async def _quiet(url: str) -> None:
         assert any("ARRAY(SELECT e.normalized" in s for s in statements)
         assert await conn.fetchval("SELECT events FROM ticket_cluster_index WHERE cluster_id = $1", crash) == \
             await conn.fetchval("SELECT event_count FROM clusters WHERE id = $1", crash)
-    finally:
-        await conn.close()
 
 
 def test_a_quiet_project_costs_a_sync_one_read(make_database: Callable[[], str]) -> None:

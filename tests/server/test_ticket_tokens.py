@@ -13,6 +13,7 @@ from server.db import tenancy
 from server.migrate import migrate
 from server.services import search, ticket_text, tickets
 from server.services.ticket_model import TicketCreate
+from tests.server.ticket_db import acme_app
 
 SUBJECTS = ["Invoice PDF export prints the old address", "导出 PDF 发票失败", "Login fails after the update",
             "Invoice shows the wrong VAT number", "Printer jams on tray 2"]
@@ -20,11 +21,7 @@ QUERY = "the invoice PDF still prints our old address\nsince the update the expo
 
 
 async def _check(url: str) -> None:
-    conn = await connect(url)
-    try:
-        await migrate(conn)
-        org = await tenancy.ensure_organization(conn, "acme")
-        project = await tenancy.create_project(conn, "acme", "app")
+    async with acme_app(url) as (conn, org, project):
         async with conn.transaction():
             for i, s in enumerate(SUBJECTS):
                 await tickets.create_in(conn, org, project, TicketCreate(subject=s, body=f"Customer {i}: {s.lower()}"), "en")
@@ -45,8 +42,6 @@ async def _check(url: str) -> None:
         after, n2, _ = await search_sql.term_statistics(conn, org, "ticket", project, words)
         assert (n2, after["invoic"], after["pdf"], after["nothing"]) == (n + 1, before["invoic"] + 1, before["pdf"] + 1, 0)
         assert (n2, _) == await search_sql.corpus_stats(conn, org, "ticket", project)
-    finally:
-        await conn.close()
 
 
 def test_lookup_reads_indexed_terms_and_current_counts(make_database: Callable[[], str]) -> None:
