@@ -43,16 +43,21 @@ async def _outbox_rows(url: str) -> int:
         await conn.close()
 
 
+def _hooked_project(srv, hook_port: int) -> tuple[Project, str]:  # type: ignore[no-untyped-def]
+    """A new organization's project whose ``ticket.fix_available`` webhook posts to ``hook_port``; its API base."""
+    project = Project(srv, f"org-{uuid.uuid4().hex[:8]}", "app")
+    r = httpx.post(f"{srv.base_url}/api/0/webhooks", headers=project.auth,
+                   json={"url": f"http://127.0.0.1:{hook_port}/hook", "events": ["ticket.fix_available"]})
+    assert r.status_code == 201, r.text
+    return project, f"{srv.base_url}/api/0/projects/{project.id}"
+
+
 def test_fix_available_fires_once_per_ticket(make_database, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     db = make_database()
     httpd, got = _receiver()
     (tmp_path / "srv").mkdir()
     with running_server(db, tmp_path / "srv", env={"CRASHDESK_WEBHOOK_ALLOW_PRIVATE": "1"}) as srv:
-        project = Project(srv, f"org-{uuid.uuid4().hex[:8]}", "app")
-        base = f"{srv.base_url}/api/0/projects/{project.id}"
-        r = httpx.post(f"{srv.base_url}/api/0/webhooks", headers=project.auth,
-                       json={"url": f"http://127.0.0.1:{httpd.server_port}/hook", "events": ["ticket.fix_available"]})
-        assert r.status_code == 201, r.text
+        project, base = _hooked_project(srv, httpd.server_port)
         cluster, tb = _crash(project, tmp_path, "sock")
         tickets = [httpx.post(f"{base}/tickets", headers=project.auth, timeout=30,
                               json={"subject": f"checkout fails ({who})", "body": tb, "customer": who, "version": "1.0.0"}).json()
@@ -105,11 +110,7 @@ def test_fix_available_fires_once_per_ticket(make_database, tmp_path: Path) -> N
 def _two_customers_on_a_fixed_crash(srv, tmp_path: Path, hook_port: int, make_release) -> tuple[Project, list[dict], dict]:  # type: ignore[no-untyped-def]
     """A project with a webhook, two customers' tickets on one crash and an unrelated ticket; the crash
     resolved in ``app@1.1.0``, which ``make_release(project)`` created and nobody released yet."""
-    project = Project(srv, f"org-{uuid.uuid4().hex[:8]}", "app")
-    base = f"{srv.base_url}/api/0/projects/{project.id}"
-    r = httpx.post(f"{srv.base_url}/api/0/webhooks", headers=project.auth,
-                   json={"url": f"http://127.0.0.1:{hook_port}/hook", "events": ["ticket.fix_available"]})
-    assert r.status_code == 201, r.text
+    project, base = _hooked_project(srv, hook_port)
     cluster, tb = _crash(project, tmp_path, "sock")
     tickets = [httpx.post(f"{base}/tickets", headers=project.auth, timeout=30,
                           json={"subject": f"checkout fails ({who})", "body": tb, "customer": who, "version": version}).json()
